@@ -1,0 +1,125 @@
+"""The `kyr311` command line: train, run, chat, check content, purge old conversations."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+
+from bot.content import ContentError, load_catalog
+from bot.settings import Settings, SettingsError
+
+__all__ = ["main"]
+
+
+def _content_check(settings: Settings) -> int:
+    try:
+        catalog = load_catalog(settings.locales_dir, settings.directory_dir)
+    except ContentError as exc:
+        print(f"Content check failed:\n{exc}", file=sys.stderr)
+        return 1
+    for lang in sorted(catalog.locales):
+        stale = catalog.stale(lang) if lang != "en" else []
+        print(f"{lang}: {len(catalog.locales[lang].answers)} answers, {len(stale)} stale")
+    print("Content check passed.")
+    return 0
+
+
+def _content_stamp(settings: Settings, locale: str, reviewed_by: str | None) -> int:
+    from bot.stamp import stamp
+
+    changed = stamp(settings.locales_dir, locale, reviewed_by)
+    print(f"{locale}: stamped {changed} entries with the current English source version")
+    return 0
+
+
+def _post(url: str, body: dict[str, object]) -> dict[str, object]:
+    request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return dict(json.load(response))
+    except urllib.error.HTTPError as exc:
+        return dict(json.load(exc))
+
+
+def _chat(url: str, lang: str | None) -> int:
+    try:
+        session = _post(f"{url}/chat/sessions", {})["session"]
+    except (urllib.error.URLError, OSError) as exc:
+        print(f"Cannot reach the gateway at {url} ({exc}). Start it with 'make run'.", file=sys.stderr)
+        return 1
+    print("Type a message (Ctrl-D to quit).")
+    while True:
+        try:
+            text = input("> ")
+        except (EOFError, KeyboardInterrupt):
+            print()
+            return 0
+        reply = _post(f"{url}/chat/sessions/{session}/messages", {"text": text, **({"lang": lang} if lang else {})})
+        for message in reply.get("messages", []) or [{"text": reply.get("error")}]:
+            print(f"[{message.get('lang')} {message.get('topic')}]\n{message.get('text')}")
+            for number, button in enumerate(message.get("buttons") or [], 1):
+                print(f"  {number}. {button['title']}  ({button['payload']})")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kyr311", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    train = sub.add_parser("train", help="train the model if its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even if a model for these inputs exists")
+    sub.add_parser("model-path", help="print the path of the model for the current inputs")
+    run = sub.add_parser("run", help="train if needed, then run actions, Rasa and the gateway")
+    run.add_argument("--demo", action="store_true", help="make a local secret key if KYR_SECRET_KEY is not set")
+    chat = sub.add_parser("chat", help="chat in the terminal with a running gateway")
+    chat.add_argument("--url", default="http://127.0.0.1:8000")
+    chat.add_argument("--lang", default=None, help="ask for answers in this language (e.g. es)")
+    content = sub.add_parser("content", help="content tools")
+    content_sub = content.add_subparsers(dest="content_command", required=True)
+    content_sub.add_parser("check", help="validate every locale; exit 1 on any error")
+    stamp = content_sub.add_parser("stamp", help="record that a locale matches the current English")
+    stamp.add_argument("--lang", required=True)
+    stamp.add_argument("--reviewed-by", default=None, help="mark the stamped entries reviewed by this person")
+    purge = sub.add_parser("purge", help="delete conversations idle for longer than DAYS")
+    purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `kyr311` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(demo=args.command != "run" or args.demo)
+    except SettingsError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command in ("train", "model-path"):
+        from bot import runner
+
+        if args.command == "model-path":
+            from bot.fingerprint import model_path
+
+            print(model_path(runner.PROJECT_ROOT, runner.MODELS_DIR, runner.rasa_version()))
+            return 0
+        runner.ensure_model(force=args.force)
+        return 0
+    if args.command == "run":
+        from bot import runner
+
+        return runner.run(settings, demo=args.demo)
+    if args.command == "chat":
+        return _chat(args.url.rstrip("/"), args.lang)
+    if args.command == "purge":
+        from bot import retention
+
+        print(f"Deleted {retention.purge(settings.tracker_db, args.older_than)} conversations")
+        return 0
+    if args.content_command == "check":
+        return _content_check(settings)
+    return _content_stamp(settings, args.lang, args.reviewed_by)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Delete conversations older than the retention period from the embedded tracker store.
+
+Rasa's SQL tracker store keeps one row an event in the table `events`. A conversation
+whose newest event is older than the cut-off is removed whole.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+__all__ = ["purge"]
+
+
+def purge(db_path: Path, older_than_days: int, now: float | None = None) -> int:
+    """Delete every conversation idle for more than `older_than_days`; return how many."""
+    if not db_path.exists():
+        return 0
+    cutoff = (time.time() if now is None else now) - older_than_days * 86400
+    with sqlite3.connect(db_path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "events" not in tables:
+            return 0
+        old = [row[0] for row in db.execute("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?", (cutoff,))]
+        db.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in old])
+    return len(old)

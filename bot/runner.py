@@ -1,0 +1,144 @@
+"""Train when needed, then run the action server, Rasa and the gateway together.
+
+`kyr311 run` supervises the three processes: it waits until the gateway's /healthz says
+all are up, prints where to chat, purges expired conversations every hour, and on Ctrl-C
+(or SIGTERM) stops all three, the gateway first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bot import retention
+from bot.fingerprint import model_path
+from bot.settings import PROJECT_ROOT, Settings
+
+__all__ = ["ensure_model", "run", "service_env"]
+
+MODELS_DIR = PROJECT_ROOT / "models"
+PURGE_EVERY_SECONDS = 3600
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).parent / name)
+
+
+def rasa_version() -> str:
+    """The installed Rasa version, part of the model's fingerprint."""
+    from importlib.metadata import version
+
+    return version("rasa")
+
+
+def ensure_model(force: bool = False) -> Path:
+    """Train the model unless one exists for exactly the current inputs; return its path."""
+    target = model_path(PROJECT_ROOT, MODELS_DIR, rasa_version())
+    if target.exists() and not force:
+        print(f"Model is up to date: {target.relative_to(PROJECT_ROOT)}")
+        return target
+    print(f"Training {target.name} (the training data or config changed) ...", flush=True)
+    started = time.monotonic()
+    cmd = [_bin("rasa"), "train", "--fixed-model-name", target.name.removesuffix(".tar.gz"), "--out", str(MODELS_DIR)]
+    subprocess.run(cmd, cwd=PROJECT_ROOT, env=service_env(None), check=True)
+    for old in MODELS_DIR.glob("kyr311-*.tar.gz"):
+        if old != target:
+            old.unlink()
+    print(f"Trained in {time.monotonic() - started:.0f} s")
+    return target
+
+
+def service_env(settings: Settings | None) -> dict[str, str]:
+    """The environment for Rasa and the action server: telemetry off, endpoints filled in."""
+    env = dict(os.environ)
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env["TF_CPP_MIN_LOG_LEVEL"] = "2"
+    env["SANIC_HOST"] = "127.0.0.1"
+    if settings is not None:
+        env["KYR_SECRET_KEY"] = settings.secret_key
+        env["KYR_ACTION_ENDPOINT"] = f"{settings.actions_url}/webhook"
+        env["KYR_TRACKER_DB"] = str(settings.tracker_db)
+    else:
+        env.setdefault("KYR_ACTION_ENDPOINT", "http://127.0.0.1:5055/webhook")
+        env.setdefault("KYR_TRACKER_DB", str(PROJECT_ROOT / "var" / "trackers.db"))
+    return env
+
+
+def _healthy(settings: Settings) -> bool:
+    url = f"http://{settings.gateway_host}:{settings.gateway_port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(json.load(response).get("status") == "ok")
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _start(settings: Settings, model: Path) -> list[subprocess.Popen[bytes]]:
+    env = service_env(settings)
+    actions = [_bin("python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)]
+    rasa = [
+        _bin("rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+    ]
+    gateway = [
+        _bin("waitress-serve"), "--host", settings.gateway_host, "--port", str(settings.gateway_port),
+        "--threads", "16", "--call", "connectors.app:create_app",
+    ]
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env) for cmd in (actions, rasa, gateway)]
+
+
+def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in reversed(processes):
+        if process.poll() is None:
+            process.terminate()
+    deadline = time.monotonic() + 15
+    for process in reversed(processes):
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def run(settings: Settings, demo: bool) -> int:
+    """Start everything and block until Ctrl-C or a process dies; return an exit code."""
+    if demo:
+        print("=" * 72 + "\nLOCAL DEMO MODE: made a local secret key in var/ because KYR_SECRET_KEY is not set."
+              "\nDo not use demo mode for real residents.\n" + "=" * 72, flush=True)
+    model = ensure_model()
+    retention.purge(settings.tracker_db, settings.retention_days)
+    processes = _start(settings, model)
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    announced, last_purge = False, time.monotonic()
+    try:
+        while not stopping:
+            if any(p.poll() is not None for p in processes):
+                print("A service stopped unexpectedly; stopping the others.", file=sys.stderr)
+                return 1
+            if not announced and _healthy(settings):
+                base = f"http://{settings.gateway_host}:{settings.gateway_port}"
+                print(f"\nReady. Chat in a browser at {base}/ , in a terminal with 'make chat',"
+                      f"\nor through the API: curl -X POST {base}/chat/sessions\nPress Ctrl-C to stop.\n", flush=True)
+                announced = True
+            if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
+                retention.purge(settings.tracker_db, settings.retention_days)
+                last_purge = time.monotonic()
+            time.sleep(0.5)
+        return 0
+    finally:
+        print("Stopping ...", flush=True)
+        _stop(processes)

@@ -1,0 +1,125 @@
+"""Typed settings, read once from the environment at start-up.
+
+>>> s = Settings.from_env({"KYR_SECRET_KEY": "k" * 32})
+>>> s.rasa_url, s.retention_days
+('http://127.0.0.1:5005', 30)
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "Settings", "SettingsError", "demo_secret"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the variable and the fix."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be above 0, got {value}")
+    return value
+
+
+def demo_secret(path: Path) -> str:
+    """Return the local demo secret kept in `path`, creating it on first use."""
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    path.write_text(value + "\n", encoding="utf-8")
+    path.chmod(0o600)
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the gateway, the actions and the CLI need to know about their setting."""
+
+    secret_key: str
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    rasa_timeout: float = 10.0
+    retention_days: int = 30
+    session_max_age: int = 24 * 3600
+    max_message_chars: int = 1600
+    database_url: str = ""
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    directory_dir: Path = PROJECT_ROOT / "data" / "directory"
+    var_dir: Path = PROJECT_ROOT / "var"
+
+    @property
+    def tracker_db(self) -> Path:
+        """The SQLite file of Rasa's tracker store on the embedded default."""
+        return self.var_dir / "trackers.db"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
+        """Build settings from `env` (default: os.environ); fail fast on a missing secret.
+
+        With `demo`, a missing KYR_SECRET_KEY is replaced by a local one kept in var/.
+        """
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("KYR_VAR_DIR", "") or PROJECT_ROOT / "var")
+        secret = env.get("KYR_SECRET_KEY", "").strip()
+        if not secret and demo:
+            secret = demo_secret(var_dir / "demo-secret-key")
+        if not secret:
+            raise SettingsError(
+                "KYR_SECRET_KEY is not set: set it to a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters (for example: python -c "
+                "'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise SettingsError(f"KYR_SECRET_KEY is too short: use at least {MIN_SECRET_LENGTH} characters")
+        rasa_port = _int(env, "KYR_RASA_PORT", 5005, 1, 65535)
+        actions_port = _int(env, "KYR_ACTIONS_PORT", 5055, 1, 65535)
+        return cls(
+            secret_key=secret,
+            rasa_url=env.get("KYR_RASA_URL", "") or f"http://127.0.0.1:{rasa_port}",
+            actions_url=env.get("KYR_ACTIONS_URL", "") or f"http://127.0.0.1:{actions_port}",
+            gateway_host=env.get("KYR_GATEWAY_HOST", "") or "127.0.0.1",
+            gateway_port=_int(env, "KYR_GATEWAY_PORT", 8000, 1, 65535),
+            rasa_port=rasa_port,
+            actions_port=actions_port,
+            rasa_timeout=_float(env, "KYR_RASA_TIMEOUT", 10.0),
+            retention_days=_int(env, "KYR_RETENTION_DAYS", 30, 1, 3650),
+            session_max_age=_int(env, "KYR_SESSION_MAX_AGE", 24 * 3600, 60, 30 * 24 * 3600),
+            max_message_chars=_int(env, "KYR_MAX_MESSAGE_CHARS", 1600, 10, 100_000),
+            database_url=env.get("KYR_DATABASE_URL", ""),
+            locales_dir=Path(env.get("KYR_LOCALES_DIR", "") or PROJECT_ROOT / "locales"),
+            directory_dir=Path(env.get("KYR_DIRECTORY_DIR", "") or PROJECT_ROOT / "data" / "directory"),
+            var_dir=var_dir,
+        )

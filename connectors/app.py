@@ -1,0 +1,56 @@
+"""The gateway's Flask app factory.
+
+>>> app = create_app(Settings.from_env({"KYR_SECRET_KEY": "k" * 32}))
+>>> sorted(bp for bp in app.blueprints)
+['chat', 'health', 'web']
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from bot.content_store import ContentStore
+from bot.settings import Settings
+from connectors.chat import bp as chat_bp
+from connectors.health import bp as health_bp
+from connectors.rasa_client import RasaClient
+from connectors.web import bp as web_bp
+
+__all__ = ["create_app"]
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the gateway. Without `settings`, they are read from the environment."""
+    settings = settings or Settings.from_env()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["kyr311"] = {
+        "settings": settings,
+        "content": ContentStore(settings.locales_dir, settings.directory_dir),
+        "rasa": RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_timeout),
+    }
+    app.register_blueprint(health_bp)
+    app.register_blueprint(chat_bp)
+    app.register_blueprint(web_bp)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        # JSON for every error, and never the request's content in it.
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return jsonify(error={"code": code, "message": exc.description}), exc.code or 500
+
+    @app.after_request
+    def security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

@@ -1,0 +1,73 @@
+"""NLU benchmark: our pipeline side by side with Rasa's default, on the same data.
+
+Trains an NLU-only model from data/nlu with each config (ours: config.yml; default: the
+config.yml that `rasa init` writes, whose empty pipeline makes Rasa choose its default
+pipeline), times the training, and scores both on the held-out sets in tests/nlu/.
+
+Usage: python scripts/bench_nlu.py [--config NAME=PATH ...] [--skip-default]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from nlu_eval import evaluate  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+HELD_OUT = sorted((ROOT / "tests" / "nlu").glob("*.yml"))
+
+
+def default_config() -> Path:
+    """The config.yml that `rasa init` writes, from the installed Rasa."""
+    import rasa
+
+    return Path(rasa.__file__).parent / "cli" / "initial_project" / "config.yml"
+
+
+def train(config: Path, out: Path) -> tuple[Path, float]:
+    """Train an NLU-only model; return its path and the wall-clock training time."""
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    started = time.monotonic()
+    cmd = [
+        str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", str(config),
+        "--nlu", str(ROOT / "data" / "nlu"), "--out", str(out), "--fixed-model-name", "bench",
+    ]
+    subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return out / "bench.tar.gz", time.monotonic() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", action="append", default=[], metavar="NAME=PATH", help="another config to compare")
+    parser.add_argument("--skip-default", action="store_true", help="do not train Rasa's default pipeline")
+    args = parser.parse_args()
+    configs = {"ours": ROOT / "config.yml"}
+    if not args.skip_default:
+        configs["rasa-default"] = default_config()
+    for item in args.config:
+        name, _, path = item.partition("=")
+        configs[name] = Path(path)
+    logging.disable(logging.WARNING)
+    rows = []
+    for name, config in configs.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            print(f"training {name} ({config}) ...", file=sys.stderr, flush=True)
+            model, seconds = train(config, Path(tmp))
+            for s in evaluate(str(model), HELD_OUT):
+                rows.append((name, s.locale, s.examples, s.accuracy, s.macro_f1, s.fallbacks, seconds))
+    print(f"{'pipeline':14} {'locale':7} {'examples':>8} {'accuracy':>9} {'macro_f1':>9} {'fallback':>9} {'train_s':>8}")
+    for name, locale, examples, accuracy, f1, fallbacks, seconds in rows:
+        print(f"{name:14} {locale:7} {examples:8d} {accuracy:9.3f} {f1:9.3f} {fallbacks:9d} {seconds:8.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
