@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from actions.base import ContentAction, Turn, content_store, retention_days
 from bot.messages import BotMessage, answer
 from bot.topics import topic_for
-
-from actions.base import ContentAction, Turn, content_store, retention_days
 
 
 class ActionAnswer(ContentAction):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rasa_sdk.events import EventType, SlotSet
 
+from actions.base import FALLBACK_SLOT, ContentAction, Turn, content_store
 from bot import languages
 from bot.messages import BotMessage, answer, language_menu
-
-from actions.base import FALLBACK_SLOT, ContentAction, Turn, content_store
 
 
 class ActionChangeLanguage(ContentAction):

@@ -8,6 +8,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from typing import Any
 
 from bot.content import ContentError, load_catalog
 from bot.settings import Settings, SettingsError
@@ -36,7 +37,7 @@ def _content_stamp(settings: Settings, locale: str, reviewed_by: str | None) -> 
     return 0
 
 
-def _post(url: str, body: dict[str, object]) -> dict[str, object]:
+def _post(url: str, body: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:

@@ -22,12 +22,12 @@ import yaml
 from bot import sms
 
 __all__ = [
+    "SOURCE_LOCALE",
     "Answer",
     "Catalog",
     "ContentError",
     "LocaleContent",
     "Rendered",
-    "SOURCE_LOCALE",
     "load_catalog",
     "placeholders",
     "source_version",
@@ -94,7 +94,7 @@ def placeholders(text: str) -> list[str]:
     return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
 
 
-def source_version(answer: Mapping[str, Any]) -> str:
+def source_version(answer: Mapping[str, Any] | str) -> str:
     """A short hash of the translatable text of a source answer or label.
 
     >>> source_version({"web": "Hi", "sms": "Hi"})
@@ -193,7 +193,8 @@ def _check_against_source(content: LocaleContent, source: LocaleContent) -> list
             errors.append(f"{path.name} [{locale}] {key}: {kind} missing; translate it from {source.path.name}")
         for key in sorted(set(mine) - set(theirs)):
             errors.append(f"{_where(path, key)} [{locale}] {key}: {kind} not in the source {source.path.name}; remove it")
-    pairs = [(k, c, getattr(a, c), getattr(source.answers[k], c)) for k, a in content.answers.items() if k in source.answers for c in CHANNELS]
+    shared = [(k, a) for k, a in content.answers.items() if k in source.answers]
+    pairs = [(k, c, getattr(a, c), getattr(source.answers[k], c)) for k, a in shared for c in CHANNELS]
     pairs += [(k, "label", t, source.labels[k]) for k, t in content.labels.items() if k in source.labels]
     for key, channel, text, original in pairs:
         if sorted(placeholders(text)) != sorted(placeholders(original)):
@@ -202,6 +203,14 @@ def _check_against_source(content: LocaleContent, source: LocaleContent) -> list
                 f"differ from the source's {sorted(set(placeholders(original)))}; use exactly the source's"
             )
     return errors
+
+
+def _ends_with_legal_help(text: str, channel: str) -> bool:
+    """Web: the last line names the hotline. SMS (one folded line): the text ends with it."""
+    mark = f"{{{LEGAL_HELP_PLACEHOLDER}}}"
+    if channel == "sms":
+        return text.rstrip(" .!").endswith(mark)
+    return mark in text.splitlines()[-1]
 
 
 def _check_locale(content: LocaleContent, values: Mapping[str, str]) -> list[str]:
@@ -214,7 +223,7 @@ def _check_locale(content: LocaleContent, values: Mapping[str, str]) -> list[str
             if unknown:
                 errors.append(f"{where} ({channel}): unknown placeholders {unknown}; use one of {sorted(values)}")
                 continue
-            if answer.kind == "legal" and f"{{{LEGAL_HELP_PLACEHOLDER}}}" not in text.splitlines()[-1]:
+            if answer.kind == "legal" and not _ends_with_legal_help(text, channel):
                 errors.append(f"{where} ({channel}): a legal answer must end with a path to legal help ({{hotline}})")
         if not set(placeholders(answer.sms)) - set(values):
             filled = answer.sms.format_map(dict(values))
@@ -263,7 +272,8 @@ class Catalog:
     def stale(self, lang: str) -> list[str]:
         """Keys whose translation in `lang` was made from an older English text."""
         source, content = self.locales[SOURCE_LOCALE], self.locales[lang]
-        stale = [k for k, a in content.answers.items() if a.source_version != source_version({"web": source.answers[k].web, "sms": source.answers[k].sms})]
+        current = {k: source_version({"web": a.web, "sms": a.sms}) for k, a in source.answers.items()}
+        stale = [k for k, a in content.answers.items() if a.source_version != current[k]]
         stale += [k for k, v in content.label_versions.items() if v != source_version(source.labels[k])]
         return sorted(stale)
 

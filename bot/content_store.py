@@ -29,7 +29,7 @@ class ContentStore:
         self._catalog = load_catalog(locales_dir, directory_dir)
 
     def _current_stamp(self) -> tuple[tuple[str, int], ...]:
-        files = sorted(self._locales_dir.glob("*.yml")) + [self._directory_dir / "contacts.yml"]
+        files = [*sorted(self._locales_dir.glob("*.yml")), self._directory_dir / "contacts.yml"]
         return tuple((str(p), p.stat().st_mtime_ns) for p in files if p.exists())
 
     def get(self) -> Catalog:

@@ -35,7 +35,7 @@ __all__ = [
 
 DEFAULT_LOCALE = "en"
 SWITCH_MIN_WORDS = 3
-SWITCH_MIN_CONFIDENCE = 0.9
+SWITCH_MIN_CONFIDENCE = 0.7  # lingua's relative confidence among served languages
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,13 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import IO
 
 from bot import retention
 from bot.fingerprint import model_path
 from bot.settings import PROJECT_ROOT, Settings
 
-__all__ = ["ensure_model", "run", "service_env"]
+__all__ = ["ensure_model", "healthy", "run", "service_env", "start_services", "stop_services"]
 
 MODELS_DIR = PROJECT_ROOT / "models"
 PURGE_EVERY_SECONDS = 3600
@@ -62,7 +63,7 @@ def service_env(settings: Settings | None) -> dict[str, str]:
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["SANIC_HOST"] = "127.0.0.1"
     if settings is not None:
-        env["KYR_SECRET_KEY"] = settings.secret_key
+        env.update(settings.to_env())
         env["KYR_ACTION_ENDPOINT"] = f"{settings.actions_url}/webhook"
         env["KYR_TRACKER_DB"] = str(settings.tracker_db)
     else:
@@ -71,7 +72,7 @@ def service_env(settings: Settings | None) -> dict[str, str]:
     return env
 
 
-def _healthy(settings: Settings) -> bool:
+def healthy(settings: Settings) -> bool:
     url = f"http://{settings.gateway_host}:{settings.gateway_port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
@@ -80,7 +81,8 @@ def _healthy(settings: Settings) -> bool:
         return False
 
 
-def _start(settings: Settings, model: Path) -> list[subprocess.Popen[bytes]]:
+def start_services(settings: Settings, model: Path, log: IO[bytes] | None = None) -> list[subprocess.Popen[bytes]]:
+    """Start the action server, Rasa and the gateway; `log` receives their output."""
     env = service_env(settings)
     actions = [_bin("python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)]
     rasa = [
@@ -92,10 +94,10 @@ def _start(settings: Settings, model: Path) -> list[subprocess.Popen[bytes]]:
         "--threads", "16", "--call", "connectors.app:create_app",
     ]
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env) for cmd in (actions, rasa, gateway)]
+    return [subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log) for cmd in (actions, rasa, gateway)]
 
 
-def _stop(processes: list[subprocess.Popen[bytes]]) -> None:
+def stop_services(processes: list[subprocess.Popen[bytes]]) -> None:
     for process in reversed(processes):
         if process.poll() is None:
             process.terminate()
@@ -114,7 +116,7 @@ def run(settings: Settings, demo: bool) -> int:
               "\nDo not use demo mode for real residents.\n" + "=" * 72, flush=True)
     model = ensure_model()
     retention.purge(settings.tracker_db, settings.retention_days)
-    processes = _start(settings, model)
+    processes = start_services(settings, model)
     stopping = False
 
     def on_signal(signum: int, _frame: object) -> None:
@@ -129,7 +131,7 @@ def run(settings: Settings, demo: bool) -> int:
             if any(p.poll() is not None for p in processes):
                 print("A service stopped unexpectedly; stopping the others.", file=sys.stderr)
                 return 1
-            if not announced and _healthy(settings):
+            if not announced and healthy(settings):
                 base = f"http://{settings.gateway_host}:{settings.gateway_port}"
                 print(f"\nReady. Chat in a browser at {base}/ , in a terminal with 'make chat',"
                       f"\nor through the API: curl -X POST {base}/chat/sessions\nPress Ctrl-C to stop.\n", flush=True)
@@ -141,4 +143,4 @@ def run(settings: Settings, demo: bool) -> int:
         return 0
     finally:
         print("Stopping ...", flush=True)
-        _stop(processes)
+        stop_services(processes)

@@ -85,6 +85,26 @@ class Settings:
         """The SQLite file of Rasa's tracker store on the embedded default."""
         return self.var_dir / "trackers.db"
 
+    def to_env(self) -> dict[str, str]:
+        """The variables that rebuild these settings in a child process (see `from_env`)."""
+        return {
+            "KYR_SECRET_KEY": self.secret_key,
+            "KYR_RASA_URL": self.rasa_url,
+            "KYR_ACTIONS_URL": self.actions_url,
+            "KYR_RASA_PORT": str(self.rasa_port),
+            "KYR_ACTIONS_PORT": str(self.actions_port),
+            "KYR_GATEWAY_HOST": self.gateway_host,
+            "KYR_GATEWAY_PORT": str(self.gateway_port),
+            "KYR_RASA_TIMEOUT": str(self.rasa_timeout),
+            "KYR_RETENTION_DAYS": str(self.retention_days),
+            "KYR_SESSION_MAX_AGE": str(self.session_max_age),
+            "KYR_MAX_MESSAGE_CHARS": str(self.max_message_chars),
+            "KYR_DATABASE_URL": self.database_url,
+            "KYR_LOCALES_DIR": str(self.locales_dir),
+            "KYR_DIRECTORY_DIR": str(self.directory_dir),
+            "KYR_VAR_DIR": str(self.var_dir),
+        }
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, demo: bool = False) -> Settings:
         """Build settings from `env` (default: os.environ); fail fast on a missing secret.

@@ -16,8 +16,8 @@ __all__ = ["stamp"]
 
 def _yaml() -> YAML:
     yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = 4096
+    yaml.preserve_quotes = True  # type: ignore[assignment]
+    yaml.width = 4096  # type: ignore[assignment]
     return yaml
 
 
@@ -47,7 +47,8 @@ def stamp(locales_dir: Path, locale: str, reviewed_by: str | None = None) -> int
     for key in list(labels):
         if key in source["labels"]:
             text = labels[key]["text"] if isinstance(labels[key], dict) else labels[key]
-            entry = {"text": text, "source_version": source_version(str(source["labels"][key]).strip()), "status": "reviewed" if reviewed_by else "draft"}
+            version = source_version(str(source["labels"][key]).strip())
+            entry = {"text": text, "source_version": version, "status": "reviewed" if reviewed_by else "draft"}
             labels[key] = entry
             count += 1
     with path.open("w", encoding="utf-8") as handle:

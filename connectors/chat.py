@@ -68,9 +68,10 @@ def _to_message(raw: dict[str, Any], fallback_lang: str) -> BotMessage | None:
     custom = raw.get("custom")
     if not isinstance(custom, dict) or not isinstance(custom.get("text"), str):
         return None
-    message = {field: custom.get(field) for field in MESSAGE_FIELDS}
-    message["lang"] = message["lang"] or fallback_lang
-    message["dir"] = message["dir"] or languages.direction(message["lang"])
+    message: dict[str, Any] = {field: custom.get(field) for field in MESSAGE_FIELDS}
+    lang = message["lang"] if isinstance(message["lang"], str) else fallback_lang
+    message["lang"] = lang
+    message["dir"] = message["dir"] or languages.direction(lang)
     message["buttons"] = message["buttons"] or []
     message["sources"] = message["sources"] or []
     return message  # type: ignore[return-value]

@@ -27,7 +27,7 @@ class RasaClient:
 
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """Send `text` as `sender` (a hashed id); raise RasaUnavailable when no answer comes."""
-        body = {"sender": sender, "message": text, "metadata": metadata}
+        body: dict[str, Any] = {"sender": sender, "message": text, "metadata": metadata}
         try:
             response = self._http.post(f"{self.base_url}/webhooks/rest/webhook", json=body, timeout=self.timeout)
         except requests.RequestException as exc:

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from nlu_eval import evaluate  # noqa: E402
+from nlu_eval import evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 HELD_OUT = sorted((ROOT / "tests" / "nlu").glob("*.yml"))

@@ -57,7 +57,7 @@ def score(locale: str, truth: list[str], predicted: list[str]) -> Score:
     from sklearn.metrics import accuracy_score, f1_score
 
     labels = sorted(set(truth))
-    confusions = Counter((t, p) for t, p in zip(truth, predicted) if t != p)
+    confusions = Counter((t, p) for t, p in zip(truth, predicted, strict=True) if t != p)
     return Score(
         locale=locale,
         examples=len(truth),

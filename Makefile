@@ -1,0 +1,66 @@
+# make run: everything on the embedded default. make test: every check. Each sets itself up.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha256sum | cut -c1-12)
+HELD_OUT := tests/nlu/en.yml tests/nlu/es.yml
+MIN_ACCURACY ?= 0.95
+
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONWARNINGS := ignore::DeprecationWarning
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: run test chat train validate lint unit conversations nlu-eval e2e bench-nlu clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ ! -x $(PY) ]; then \
+	  python310=$$(scripts/find-python310.sh) || exit 1; \
+	  echo "Creating $(VENV) with $$python310"; \
+	  "$$python310" -m venv $(VENV); \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.2"
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[dev]"
+	@rm -f $(VENV)/.installed-*; touch $@
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kyr311 run --demo
+
+chat: $(STAMP)
+	$(BIN)/kyr311 chat
+
+train: $(STAMP)
+	$(BIN)/kyr311 train
+
+validate: $(STAMP)
+	$(BIN)/rasa data validate --fail-on-warnings --quiet
+	$(BIN)/kyr311 content check
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot actions connectors tests scripts
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not e2e" -q
+
+conversations: train
+	$(BIN)/rasa test core --model "$$($(BIN)/kyr311 model-path)" --stories tests/conversations \
+	  --fail-on-prediction-errors --out results/conversations --quiet
+
+nlu-eval: train
+	$(PY) scripts/nlu_eval.py "$$($(BIN)/kyr311 model-path)" $(HELD_OUT) --min-accuracy $(MIN_ACCURACY)
+
+e2e: train
+	$(BIN)/pytest -m e2e -q
+
+test: validate lint unit train conversations nlu-eval e2e
+	@echo "make test: all checks passed"
+
+bench-nlu: $(STAMP)
+	$(PY) scripts/bench_nlu.py
+
+clean:
+	rm -rf results reports .pytest_cache .mypy_cache .ruff_cache

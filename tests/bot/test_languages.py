@@ -1,0 +1,86 @@
+"""Choosing the reply language: explicit choice, naming, detection and stickiness."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import languages
+from bot.languages import choose, detect, named_language, negotiate, normalize, parse_accept_language
+
+SERVED = ["en", "es"]
+
+
+@pytest.mark.parametrize(
+    ("tag", "expected"),
+    [("es-MX", "es"), ("es_419", "es"), ("EN-us", "en"), ("zh-TW", "zh-Hant"), ("zh-HK", "zh-Hant"),
+     ("zh-CN", "zh-Hans"), ("fil", "tl"), ("pes", "fa"), ("fa-IR", "fa"), ("", None), ("xx", None), (None, None)],
+)
+def test_bcp47_aliases_are_normalized(tag: str | None, expected: str | None) -> None:
+    assert normalize(tag) == expected
+
+
+def test_accept_language_is_negotiated_with_babel() -> None:
+    assert negotiate(parse_accept_language("fr-FR,es-MX;q=0.8,en;q=0.5"), SERVED) == "es"
+    assert negotiate(parse_accept_language("en-GB,en;q=0.9"), SERVED) == "en"
+    assert negotiate(parse_accept_language("fr;q=1,de;q=0.5"), SERVED) is None
+    assert negotiate(parse_accept_language("garbage;q=x,,;"), SERVED) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("español", "es"), ("Espanol", "es"), ("SPANISH", "es"), ("in english please", "en"), ("ingles", "en"),
+     ("en inglés por favor", "en"), ("can you answer in spanish", "es"), ("what are my rights", None),
+     ("cambiar de inglés a español", "es")],
+)
+def test_a_named_language_is_found_in_any_served_language(text: str, expected: str | None) -> None:
+    assert named_language(text, SERVED) == expected
+
+
+def test_endonyms_come_from_babel_in_their_own_script() -> None:
+    assert languages.endonym("es") == "Español"
+    assert languages.endonym("fa") == "فارسی"
+    assert languages.endonym("zh-Hant").startswith("中文")
+    assert languages.direction("fa") == "rtl" and languages.direction("es") == "ltr"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("what should i do if ice comes to my house", "en"), ("que hago si la migra llega a mi casa", "es"),
+     ("necesito un lawyer para mi esposo", "es"), ("my mom got detained by la migra", "en")],
+)
+def test_detection_is_limited_to_served_languages(text: str, expected: str) -> None:
+    result = detect(text, SERVED)
+    assert result is not None and result[0] == expected
+
+
+def test_no_letters_means_no_detection() -> None:
+    assert detect("90057", SERVED) is None
+    assert choose("90057", None, SERVED).lang == "en"
+
+
+def test_explicit_choice_wins_over_the_text() -> None:
+    choice = choose("what are my rights at work", "en", SERVED, explicit="es-MX")
+    assert (choice.lang, choice.reason) == ("es", "explicit")
+
+
+def test_unserved_explicit_choice_is_ignored() -> None:
+    assert choose("hola como estas", None, SERVED, explicit="ko").lang == "es"
+
+
+def test_language_is_sticky_for_short_or_unsure_messages() -> None:
+    assert choose("ok", "es", SERVED).lang == "es"
+    assert choose("gracias", "en", SERVED).lang == "en"
+    assert choose("ICE", "es", SERVED).lang == "es"
+
+
+def test_a_full_sentence_in_another_language_switches() -> None:
+    choice = choose("que hago si la migra toca mi puerta", "en", SERVED)
+    assert (choice.lang, choice.reason) == ("es", "detected")
+
+
+def test_naming_a_language_switches_even_in_a_short_message() -> None:
+    assert choose("english", "es", SERVED).lang == "en"
+
+
+def test_button_payloads_keep_the_language() -> None:
+    assert choose("/rights_home_visit", "es", SERVED).lang == "es"

@@ -1,0 +1,97 @@
+"""Shared fixtures: settings on a temporary folder, and a real HTTP stand-in for Rasa."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import PROJECT_ROOT, Settings
+
+SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture
+def content_dirs(tmp_path: Path) -> tuple[Path, Path]:
+    """Copies of the shipped locales and directory that a test may break."""
+    locales = tmp_path / "locales"
+    directory = tmp_path / "directory"
+    shutil.copytree(PROJECT_ROOT / "locales", locales)
+    shutil.copytree(PROJECT_ROOT / "data" / "directory", directory)
+    return locales, directory
+
+
+class FakeRasa:
+    """A real HTTP server on loopback that answers like Rasa's REST channel and action server."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.reply: list[dict[str, Any]] = [{"recipient_id": "x", "custom": {"text": "hi", "lang": "en", "topic": "conversation.greet"}}]
+        self.delay = 0.0
+        self.status = 200
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, body: object) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._send(200, {"status": "ok"})
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                fake.requests.append(body)
+                time.sleep(fake.delay)
+                self._send(fake.status, fake.reply)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_rasa() -> Iterator[FakeRasa]:
+    fake = FakeRasa()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_rasa: FakeRasa) -> Settings:
+    base = Settings.from_env({"KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(tmp_path / "var")})
+    return replace(base, rasa_url=fake_rasa.url, actions_url=fake_rasa.url, rasa_timeout=1.0)
+
+
+@pytest.fixture
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    from connectors.app import create_app
+
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()

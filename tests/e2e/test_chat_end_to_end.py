@@ -1,0 +1,142 @@
+"""End to end: the trained model, the action server, Rasa and the gateway as real processes.
+
+Posts real HTTP requests to the gateway on loopback. Run by `make e2e` (part of `make test`)
+after training; skipped elsewhere when no model for the current inputs exists.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from bot import runner
+from bot.fingerprint import model_path
+from bot.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "e2e-secret-" + "z" * 40
+START_TIMEOUT = 240
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    model = model_path(runner.PROJECT_ROOT, runner.MODELS_DIR, runner.rasa_version())
+    if not model.exists():
+        pytest.skip("no trained model for the current inputs: run 'make train'")
+    var = tmp_path_factory.mktemp("var")
+    settings = Settings.from_env({
+        "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "15005",
+        "KYR_ACTIONS_PORT": "15055", "KYR_GATEWAY_PORT": "18000", "KYR_RETENTION_DAYS": "21",
+    })
+    log_path = var / "services.log"
+    with log_path.open("wb") as log:
+        processes = runner.start_services(settings, model, log)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not runner.healthy(settings):
+                assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, "services did not become healthy in time"
+                time.sleep(1)
+            yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "processes": processes, "log": log_path}
+        finally:
+            runner.stop_services(processes)
+
+
+def chat(stack: dict[str, Any], *texts: str, lang: str | None = None) -> list[list[dict[str, Any]]]:
+    url = stack["url"]
+    token = requests.post(f"{url}/chat/sessions", timeout=10).json()["session"]
+    replies = []
+    for text in texts:
+        body = {"text": text, **({"lang": lang} if lang else {})}
+        response = requests.post(f"{url}/chat/sessions/{token}/messages", json=body, timeout=30)
+        assert response.status_code == 200, response.text
+        replies.append(response.json()["messages"])
+    return replies
+
+
+def test_healthz_is_ok_when_everything_runs(stack) -> None:  # type: ignore[no-untyped-def]
+    response = requests.get(f"{stack['url']}/healthz", timeout=10)
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "topic"),
+    [
+        ("what do i do if immigration agents knock on my door", "en", "rights.home_visit"),
+        ("que hago si la migra toca a mi puerta", "es", "rights.home_visit"),
+        ("i need a free immigration lawyer", "en", "resources.legal_help"),
+        ("necesito un abogado gratis", "es", "resources.legal_help"),
+        ("ICE agents are at my door right now", "en", "urgent.emergency"),
+        ("la migra esta afuera de mi casa ahorita ayuda", "es", "urgent.emergency"),
+    ],
+)
+def test_a_question_is_answered_in_its_language_with_lang_and_topic(stack, text: str, lang: str, topic: str) -> None:  # type: ignore[no-untyped-def]
+    [[message]] = chat(stack, text)
+    assert (message["lang"], message["topic"]) == (lang, topic)
+    assert "888-624-4752" in message["text"]
+
+
+def test_the_conversation_keeps_its_language_and_switches_on_request(stack) -> None:  # type: ignore[no-untyped-def]
+    first, second, third, fourth = chat(stack, "hola", "gracias", "english please", "what are my rights at work")
+    assert first[0]["lang"] == "es" and first[0]["buttons"]
+    assert second[0]["lang"] == "es"
+    assert (third[0]["lang"], third[0]["topic"]) == ("en", "conversation.language_set")
+    assert (fourth[0]["lang"], fourth[0]["topic"]) == ("en", "rights.workplace")
+
+
+def test_language_menu_buttons_work_through_the_api(stack) -> None:  # type: ignore[no-untyped-def]
+    [[menu]] = chat(stack, "/change_language")
+    spanish = next(b for b in menu["buttons"] if b["title"] == "Español")
+    url = stack["url"]
+    token = requests.post(f"{url}/chat/sessions", timeout=10).json()["session"]
+    for payload in (spanish["payload"], "/rights_detained"):
+        reply = requests.post(f"{url}/chat/sessions/{token}/messages", json={"text": payload}, timeout=30).json()
+    assert (reply["messages"][0]["lang"], reply["messages"][0]["topic"]) == ("es", "rights.detained")
+
+
+def test_widget_language_choice_is_honoured(stack) -> None:  # type: ignore[no-untyped-def]
+    [[message]] = chat(stack, "what are my rights if i am stopped on the street", lang="es")
+    assert (message["lang"], message["topic"]) == ("es", "rights.stopped_public")
+
+
+def test_privacy_answer_states_the_running_retention(stack) -> None:  # type: ignore[no-untyped-def]
+    [[message]] = chat(stack, "do you share what i write with immigration")
+    assert message["topic"] == "conversation.privacy" and "21 days" in message["text"]
+
+
+def test_unclear_messages_get_rephrase_then_menu(stack) -> None:  # type: ignore[no-untyped-def]
+    first, second = chat(stack, "zzkq xv plmo", "qqj wxv zzrt")
+    topics = [first[0]["topic"], second[0]["topic"]]
+    assert topics == ["conversation.rephrase", "conversation.fallback_menu"], topics
+
+
+def test_trackers_hold_hashed_ids_and_logs_hold_no_message_text(stack) -> None:  # type: ignore[no-untyped-def]
+    marker = "my neighbor carmen at 2135550100 was taken"
+    chat(stack, marker)
+    db = Path(stack["settings"].tracker_db)
+    with sqlite3.connect(db) as conn:
+        senders = {row[0] for row in conn.execute("SELECT DISTINCT sender_id FROM events")}
+    assert senders and all(len(s) == 32 and all(c in "0123456789abcdef" for c in s) for s in senders)
+    log = stack["log"].read_text(errors="replace")
+    assert "2135550100" not in log and "carmen" not in log
+
+
+def test_action_server_down_gives_the_fallback_then_healthz_fails(stack) -> None:  # type: ignore[no-untyped-def]
+    actions = stack["processes"][0]
+    actions.terminate()
+    actions.wait(timeout=15)
+    url = stack["url"]
+    token = requests.post(f"{url}/chat/sessions", timeout=10).json()["session"]
+    response = requests.post(f"{url}/chat/sessions/{token}/messages", json={"text": "necesito ayuda con un abogado"}, timeout=60)
+    assert response.status_code == 503
+    [message] = response.json()["messages"]
+    assert (message["lang"], message["topic"]) == ("es", "system.unavailable")
+    assert "888-624-4752" in message["text"]
+    assert requests.get(f"{url}/healthz", timeout=10).status_code == 503
