@@ -98,7 +98,7 @@ def source_version(answer: Mapping[str, Any] | str) -> str:
     """A short hash of the translatable text of a source answer or label.
 
     >>> source_version({"web": "Hi", "sms": "Hi"})
-    '50ba3f0c8b3d'
+    '68c0b2fc5c1e'
     """
     payload = {c: answer.get(c, "") for c in CHANNELS} if isinstance(answer, Mapping) else answer
     blob = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
