@@ -131,7 +131,6 @@ def _names(served: tuple[str, ...]) -> dict[str, str]:
     """Every name of each served language, in every served language, folded: name -> tag."""
     names: dict[str, str] = {}
     for tag in served:
-        names[_fold(tag)] = tag
         for shown_in in served:
             display = Locale.parse(LANGUAGES[shown_in].babel_id).languages.get(LANGUAGES[tag].babel_id.split("_")[0])
             if display:
@@ -147,6 +146,10 @@ def named_language(text: str, served: Iterable[str]) -> str | None:
     """The served language a message names ("español", "in English please"), the last one named."""
     names = _names(tuple(sorted(served)))
     folded = _fold(text)
+    # A bare tag counts only as the whole message: "en" and "es" are also common words.
+    whole = normalize(folded.strip(" .!?"))
+    if whole in names.values() and len(folded.strip(" .!?")) <= 7:
+        return whole
     found: list[tuple[int, str]] = []
     for name, tag in names.items():
         for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", folded):

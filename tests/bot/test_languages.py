@@ -30,7 +30,8 @@ def test_accept_language_is_negotiated_with_babel() -> None:
     ("text", "expected"),
     [("español", "es"), ("Espanol", "es"), ("SPANISH", "es"), ("in english please", "en"), ("ingles", "en"),
      ("en inglés por favor", "en"), ("can you answer in spanish", "es"), ("what are my rights", None),
-     ("cambiar de inglés a español", "es")],
+     ("cambiar de inglés a español", "es"), ("la migra esta en mi puerta", None), ("que es una orden", None),
+     ("es", "es"), ("EN", "en"), ("zh-TW", None)],
 )
 def test_a_named_language_is_found_in_any_served_language(text: str, expected: str | None) -> None:
     assert named_language(text, SERVED) == expected
@@ -51,6 +52,11 @@ def test_endonyms_come_from_babel_in_their_own_script() -> None:
 def test_detection_is_limited_to_served_languages(text: str, expected: str) -> None:
     result = detect(text, SERVED)
     assert result is not None and result[0] == expected
+
+
+@pytest.mark.parametrize("text", ["la migra esta en mi puerta", "que es una orden judicial", "en mi casa"])
+def test_language_codes_inside_a_sentence_are_not_a_choice(text: str) -> None:
+    assert choose(text, None, SERVED).lang == "es"
 
 
 def test_no_letters_means_no_detection() -> None:

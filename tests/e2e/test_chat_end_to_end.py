@@ -75,6 +75,7 @@ def test_healthz_is_ok_when_everything_runs(stack) -> None:  # type: ignore[no-u
         ("necesito un abogado gratis", "es", "resources.legal_help"),
         ("ICE agents are at my door right now", "en", "urgent.emergency"),
         ("la migra esta afuera de mi casa ahorita ayuda", "es", "urgent.emergency"),
+        ("la migra esta en mi puerta", "es", "urgent.emergency"),
     ],
 )
 def test_a_question_is_answered_in_its_language_with_lang_and_topic(stack, text: str, lang: str, topic: str) -> None:  # type: ignore[no-untyped-def]
