@@ -29,6 +29,40 @@ def _content_check(settings: Settings) -> int:
     return 0
 
 
+def _content_status(settings: Settings, as_json: bool) -> int:
+    from bot.content_tools import STATES, status
+
+    table = status(settings.locales_dir)
+    if as_json:
+        print(json.dumps(table, indent=2, sort_keys=True))
+        return 0
+    print(f"{'locale':8}" + "".join(f"{s:>9}" for s in STATES))
+    for lang, row in table.items():
+        counts = [sum(v == s for v in row.values()) for s in STATES]
+        print(f"{lang:8}" + "".join(f"{c:9d}" for c in counts))
+        for key, state in sorted(row.items()):
+            if state in ("stale", "missing"):
+                print(f"  {state:8} {key}")
+    return 0
+
+
+def _content_preview(settings: Settings, topic: str, lang: str, channel: str) -> int:
+    from bot.content_tools import preview
+
+    try:
+        catalog = load_catalog(settings.locales_dir, settings.directory_dir)
+        shown = preview(catalog, topic, lang, channel, {"retention_days": settings.retention_days})
+    except ContentError as exc:
+        print(f"Content check failed:\n{exc}", file=sys.stderr)
+        return 1
+    except KeyError:
+        print(f"No answer named {topic!r}. 'kyr311 content status' lists them.", file=sys.stderr)
+        return 1
+    print(shown.text)
+    print(f"\n[{shown.lang}, {channel}: {shown.characters} characters, {shown.segments} SMS segments in {shown.encoding}]")
+    return 0
+
+
 def _content_stamp(settings: Settings, locale: str, reviewed_by: str | None) -> int:
     from bot.stamp import stamp
 
@@ -80,6 +114,12 @@ def _parser() -> argparse.ArgumentParser:
     content = sub.add_parser("content", help="content tools")
     content_sub = content.add_subparsers(dest="content_command", required=True)
     content_sub.add_parser("check", help="validate every locale; exit 1 on any error")
+    status = content_sub.add_parser("status", help="answers by locale: current, draft, stale, missing")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+    show = content_sub.add_parser("preview", help="show an answer exactly as a resident sees it")
+    show.add_argument("topic", help="the answer's key, for example rights.home_visit")
+    show.add_argument("--lang", default="en")
+    show.add_argument("--channel", choices=("web", "sms"), default="web")
     stamp = content_sub.add_parser("stamp", help="record that a locale matches the current English")
     stamp.add_argument("--lang", required=True)
     stamp.add_argument("--reviewed-by", default=None, help="mark the stamped entries reviewed by this person")
@@ -119,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.content_command == "check":
         return _content_check(settings)
+    if args.content_command == "status":
+        return _content_status(settings, args.json)
+    if args.content_command == "preview":
+        return _content_preview(settings, args.topic, args.lang, args.channel)
     return _content_stamp(settings, args.lang, args.reviewed_by)
 
 

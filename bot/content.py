@@ -42,6 +42,9 @@ LEGAL_HELP_PLACEHOLDER = "hotline"
 # Values the software supplies at render time, next to the directory's contacts.
 RUNTIME_PLACEHOLDERS = {"retention_days": "30", "max_chars": "1600", "date": "2026-01-01"}
 _URL = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
+# A contact is a US phone number (888-624-4752), a short code (311, 988, 741741) or a web address.
+_CONTACT = re.compile(r"^(\d{3}-\d{3}-\d{4}|\d{3}|\d{6}|[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(/[^\s]*)?)$")
+_INLINE_PHONE = re.compile(r"\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
 
 
 class ContentError(ValueError):
@@ -219,6 +222,8 @@ def _check_locale(content: LocaleContent, values: Mapping[str, str]) -> list[str
         where = f"{_where(content.path, key)} [{content.locale}] {key}"
         for channel in CHANNELS:
             text = getattr(answer, channel)
+            if _INLINE_PHONE.search(text):
+                errors.append(f"{where} ({channel}): a phone number is typed into the text; use its placeholder from contacts.yml")
             unknown = sorted(set(placeholders(text)) - set(values))
             if unknown:
                 errors.append(f"{where} ({channel}): unknown placeholders {unknown}; use one of {sorted(values)}")
@@ -245,6 +250,13 @@ def _load_values(directory_dir: Path) -> dict[str, str]:
     for name, entry in data.items():
         if not isinstance(entry, dict) or not isinstance(entry.get("value"), str) or not entry.get("source"):
             raise ContentError(f"{_where(path, name)} {name}: needs 'value' (text) and 'source'")
+        if not _CONTACT.match(entry["value"]):
+            raise ContentError(
+                f"{_where(path, name)} {name}: value {entry['value']!r} is not a phone number like 888-624-4752, "
+                "a short code like 311, or a web address like example.org"
+            )
+        if not _URL.match(str(entry["source"])):
+            raise ContentError(f"{_where(path, name)} {name}: source must be an http(s) address")
         values[name] = entry["value"]
     return values
 

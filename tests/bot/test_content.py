@@ -162,3 +162,25 @@ def test_placeholders_parse_names_and_reject_stray_braces() -> None:
     assert placeholders("a {x} b {{literal}} {y}") == ["x", "y"]
     with pytest.raises(ValueError):
         placeholders("a {x")
+
+
+def test_malformed_phone_number_in_the_directory_is_refused(content_dirs) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    edit(directory / "contacts.yml", '"888-624-4752"', '"888-624-47"')
+    with pytest.raises(ContentError, match=r"contacts\.yml:\d+ hotline: value '888-624-47' is not a phone number"):
+        load_catalog(locales, directory)
+
+
+def test_phone_number_typed_into_an_answer_is_refused(content_dirs) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    edit(locales / "es.yml", "De nada. ¿Algo más?", "De nada. Llame al 213-555-0100.")
+    with pytest.raises(ContentError, match=r"conversation\.thank \(sms\): a phone number is typed into the text"):
+        load_catalog(locales, directory)
+
+
+def test_stamp_with_a_reviewer_marks_entries_reviewed(content_dirs) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    stamp(locales, "es", reviewed_by="A. Reviewer")
+    catalog = load_catalog(locales, directory)
+    assert {a.status for a in catalog.locales["es"].answers.values()} == {"reviewed"}
+    assert "reviewed_by: A. Reviewer" in (locales / "es.yml").read_text(encoding="utf-8")

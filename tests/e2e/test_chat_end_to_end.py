@@ -6,6 +6,8 @@ after training; skipped elsewhere when no model for the current inputs exists.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -31,7 +33,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     if not model.exists():
         pytest.skip("no trained model for the current inputs: run 'make train'")
     var = tmp_path_factory.mktemp("var")
+    # Copies of the content, so that the hot-reload test can edit them under the running server.
+    shutil.copytree(runner.PROJECT_ROOT / "locales", var / "locales")
+    shutil.copytree(runner.PROJECT_ROOT / "data" / "directory", var / "directory")
     settings = Settings.from_env({
+        "KYR_LOCALES_DIR": str(var / "locales"), "KYR_DIRECTORY_DIR": str(var / "directory"),
         "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "15005",
         "KYR_ACTIONS_PORT": "15055", "KYR_GATEWAY_PORT": "18000", "KYR_RETENTION_DAYS": "21",
     })
@@ -128,6 +134,26 @@ def test_trackers_hold_hashed_ids_and_logs_hold_no_message_text(stack) -> None: 
     assert senders and all(len(s) == 32 and all(c in "0123456789abcdef" for c in s) for s in senders)
     log = stack["log"].read_text(errors="replace")
     assert "2135550100" not in log and "carmen" not in log
+
+
+def test_saved_content_edit_shows_in_the_next_reply_and_a_broken_one_changes_nothing(stack) -> None:  # type: ignore[no-untyped-def]
+    path = Path(stack["settings"].locales_dir) / "es.yml"
+    original = path.read_text(encoding="utf-8")
+
+    def save(text: str) -> None:
+        path.write_text(text, encoding="utf-8")
+        mtime = path.stat().st_mtime_ns + 2_000_000_000  # a new mtime even on coarse file systems
+        os.utime(path, ns=(mtime, mtime))
+
+    try:
+        save(original.replace("De nada. ¿Hay algo más", "¡Con mucho gusto! ¿Hay algo más"))
+        [[edited]] = chat(stack, "gracias", lang="es")
+        assert edited["topic"] == "conversation.thank" and edited["text"].startswith("¡Con mucho gusto!")
+        save(original.replace("De nada. ¿Hay algo más", "¡Con mucho gusto! {broken ¿Hay algo más"))
+        [[after_broken]] = chat(stack, "gracias", lang="es")
+        assert after_broken["text"] == edited["text"]
+    finally:
+        save(original)
 
 
 def test_action_server_down_gives_the_fallback_then_healthz_fails(stack) -> None:  # type: ignore[no-untyped-def]

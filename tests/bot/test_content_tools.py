@@ -1,0 +1,55 @@
+"""`kyr311 content status` and `preview`, through the CLI and the functions behind it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.content import load_catalog
+from bot.content_tools import preview, status
+
+
+def test_status_is_draft_for_the_shipped_spanish(content_dirs) -> None:  # type: ignore[no-untyped-def]
+    locales, _ = content_dirs
+    assert set(status(locales)["es"].values()) == {"draft"}
+
+
+def test_status_names_stale_missing_and_current(content_dirs) -> None:  # type: ignore[no-untyped-def]
+    locales, _ = content_dirs
+    en, es = locales / "en.yml", locales / "es.yml"
+    en.write_text(en.read_text(encoding="utf-8").replace("You're welcome. Anything else?", "You're welcome!"), encoding="utf-8")
+    text = es.read_text(encoding="utf-8")
+    start, end = text.index("  conversation.deny:"), text.index("  conversation.bot_challenge:")
+    es.write_text(text[:start] + text[end:], encoding="utf-8")
+    row = status(locales)["es"]
+    assert row["conversation.thank"] == "stale" and row["conversation.deny"] == "missing"
+    assert row["urgent.emergency"] == "draft"
+
+
+def test_status_json_through_the_cli(content_dirs, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    monkeypatch.setenv("KYR_LOCALES_DIR", str(locales))
+    monkeypatch.setenv("KYR_DIRECTORY_DIR", str(directory))
+    monkeypatch.setenv("KYR_VAR_DIR", str(Path(locales).parent / "var"))
+    assert main(["content", "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["es"]["rights.warrant"] == "draft"
+
+
+def test_preview_shows_the_sms_with_its_cost(content_dirs, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    monkeypatch.setenv("KYR_LOCALES_DIR", str(locales))
+    monkeypatch.setenv("KYR_DIRECTORY_DIR", str(directory))
+    monkeypatch.setenv("KYR_VAR_DIR", str(Path(locales).parent / "var"))
+    assert main(["content", "preview", "rights.warrant", "--lang", "es", "--channel", "sms"]) == 0
+    out = capsys.readouterr().out
+    assert "888-624-4752" in out and "UCS-2" in out and "{hotline}" not in out
+    assert main(["content", "preview", "no.such.topic"]) == 1
+
+
+def test_preview_counts_gsm_for_plain_english(content_dirs) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    shown = preview(load_catalog(locales, directory), "urgent.emergency", "en", "sms")
+    assert shown.encoding == "GSM-7" and 1 <= shown.segments <= 5 and shown.characters == len(shown.text)
