@@ -53,3 +53,30 @@ def test_preview_counts_gsm_for_plain_english(content_dirs) -> None:  # type: ig
     locales, directory = content_dirs
     shown = preview(load_catalog(locales, directory), "urgent.emergency", "en", "sms")
     assert shown.encoding == "GSM-7" and 1 <= shown.segments <= 5 and shown.characters == len(shown.text)
+
+
+def _use(content_dirs, monkeypatch) -> tuple[Path, Path]:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    monkeypatch.setenv("KYR_LOCALES_DIR", str(locales))
+    monkeypatch.setenv("KYR_DIRECTORY_DIR", str(directory))
+    monkeypatch.setenv("KYR_VAR_DIR", str(Path(locales).parent / "var"))
+    return locales, directory
+
+
+def test_check_passes_on_good_content_and_fails_naming_the_problem(content_dirs, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    locales, _ = _use(content_dirs, monkeypatch)
+    assert main(["content", "check"]) == 0
+    assert "Content check passed." in capsys.readouterr().out
+    es = locales / "es.yml"
+    es.write_text(es.read_text(encoding="utf-8").replace("{detainee_locator}", ""), encoding="utf-8")
+    assert main(["content", "check"]) == 1
+    err = capsys.readouterr().err
+    assert "[es] rights.detained (web): placeholders" in err and "use exactly the source's" in err
+
+
+def test_preview_on_broken_content_says_why_instead_of_showing_it(content_dirs, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    locales, _ = _use(content_dirs, monkeypatch)
+    en = locales / "en.yml"
+    en.write_text(en.read_text(encoding="utf-8").replace("  rights.warrant:\n", "  rights.warrant:\n   : [oops\n"), encoding="utf-8")
+    assert main(["content", "preview", "rights.warrant"]) == 1
+    assert "not valid YAML" in capsys.readouterr().err
