@@ -8,6 +8,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.content import ContentError, load_catalog
@@ -60,6 +61,24 @@ def _content_preview(settings: Settings, topic: str, lang: str, channel: str) ->
         return 1
     print(shown.text)
     print(f"\n[{shown.lang}, {channel}: {shown.characters} characters, {shown.segments} SMS segments in {shown.encoding}]")
+    return 0
+
+
+def _content_po(settings: Settings, command: str, lang: str, path: Path) -> int:
+    from bot.po import export_po, import_po
+
+    if command == "export-po":
+        count = export_po(settings.locales_dir, lang, path)
+        print(f"Wrote {count} messages for {lang} to {path} (fuzzy: new, or the English changed)")
+        return 0
+    try:
+        result = import_po(settings.locales_dir, lang, path, settings.directory_dir)
+    except ContentError as exc:
+        print(f"Import refused, nothing changed:\n{exc}", file=sys.stderr)
+        return 1
+    print(f"{lang}: {len(result.changed)} entries updated; {len(result.skipped_fuzzy)} fuzzy messages not imported")
+    for key in result.changed:
+        print(f"  updated {key}")
     return 0
 
 
@@ -120,6 +139,12 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("topic", help="the answer's key, for example rights.home_visit")
     show.add_argument("--lang", default="en")
     show.add_argument("--channel", choices=("web", "sms"), default="web")
+    export = content_sub.add_parser("export-po", help="write a locale as a gettext PO file for translation tools")
+    export.add_argument("--lang", required=True)
+    export.add_argument("--out", type=Path, required=True, help="the .po file to write")
+    imported = content_sub.add_parser("import-po", help="read a translated PO file back (checked; fuzzy entries are skipped)")
+    imported.add_argument("--lang", required=True)
+    imported.add_argument("po", type=Path, help="the .po file to read")
     stamp = content_sub.add_parser("stamp", help="record that a locale matches the current English")
     stamp.add_argument("--lang", required=True)
     stamp.add_argument("--reviewed-by", default=None, help="mark the stamped entries reviewed by this person")
@@ -161,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _content_check(settings)
     if args.content_command == "status":
         return _content_status(settings, args.json)
+    if args.content_command in ("export-po", "import-po"):
+        return _content_po(settings, args.content_command, args.lang, args.out if args.content_command == "export-po" else args.po)
     if args.content_command == "preview":
         return _content_preview(settings, args.topic, args.lang, args.channel)
     return _content_stamp(settings, args.lang, args.reviewed_by)

@@ -11,10 +11,11 @@ from ruamel.yaml import YAML
 
 from bot.content import SOURCE_LOCALE, source_version
 
-__all__ = ["stamp"]
+__all__ = ["round_trip_yaml", "stamp"]
 
 
-def _yaml() -> YAML:
+def round_trip_yaml() -> YAML:
+    """A ruamel.yaml round-trip loader and dumper that keeps quotes and long lines."""
     yaml = YAML()
     yaml.preserve_quotes = True  # type: ignore[assignment]
     yaml.width = 4096  # type: ignore[assignment]
@@ -26,7 +27,7 @@ def stamp(locales_dir: Path, locale: str, reviewed_by: str | None = None) -> int
 
     With `reviewed_by`, each entry is also marked reviewed, naming the reviewer.
     """
-    yaml = _yaml()
+    yaml = round_trip_yaml()
     source = yaml.load((locales_dir / f"{SOURCE_LOCALE}.yml").read_text(encoding="utf-8"))
     path = locales_dir / f"{locale}.yml"
     target = yaml.load(path.read_text(encoding="utf-8"))

@@ -80,3 +80,24 @@ def test_preview_on_broken_content_says_why_instead_of_showing_it(content_dirs, 
     en.write_text(en.read_text(encoding="utf-8").replace("  rights.warrant:\n", "  rights.warrant:\n   : [oops\n"), encoding="utf-8")
     assert main(["content", "preview", "rights.warrant"]) == 1
     assert "not valid YAML" in capsys.readouterr().err
+
+
+def test_po_export_and_import_through_the_cli(content_dirs, monkeypatch, capsys, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from babel.messages.pofile import read_po, write_po
+
+    locales, _ = _use(content_dirs, monkeypatch)
+    po = tmp_path / "es.po"
+    assert main(["content", "export-po", "--lang", "es", "--out", str(po)]) == 0
+    with po.open("rb") as handle:
+        catalog = read_po(handle)
+    message = catalog.get("You're welcome. Anything else?", context="conversation.thank.sms")
+    assert message is not None and message.string == "De nada. ¿Algo más?"
+    message.string = "De nada. ¿Algo más en que le ayude?"
+    with po.open("wb") as handle:
+        write_po(handle, catalog)
+    before = (locales / "es.yml").read_text(encoding="utf-8")
+    assert main(["content", "import-po", "--lang", "es", str(po)]) == 0
+    assert "updated conversation.thank" in capsys.readouterr().out
+    after = (locales / "es.yml").read_text(encoding="utf-8")
+    changed = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert changed == ["      De nada. ¿Algo más en que le ayude?"]
