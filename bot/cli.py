@@ -85,6 +85,9 @@ def _content_po(settings: Settings, command: str, lang: str, path: Path) -> int:
 def _content_stamp(settings: Settings, locale: str, reviewed_by: str | None) -> int:
     from bot.stamp import stamp
 
+    if locale == "en" or not (settings.locales_dir / f"{locale}.yml").exists():
+        print(f"No translation file locales/{locale}.yml to stamp (English is the source).", file=sys.stderr)
+        return 1
     changed = stamp(settings.locales_dir, locale, reviewed_by)
     print(f"{locale}: stamped {changed} entries with the current English source version")
     return 0

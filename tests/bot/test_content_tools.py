@@ -101,3 +101,14 @@ def test_po_export_and_import_through_the_cli(content_dirs, monkeypatch, capsys,
     after = (locales / "es.yml").read_text(encoding="utf-8")
     changed = [line for line in after.splitlines() if line not in before.splitlines()]
     assert changed == ["      De nada. ¿Algo más en que le ayude?"]
+
+
+def test_stamp_through_the_cli_clears_staleness_and_refuses_a_missing_locale(content_dirs, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    locales, _ = _use(content_dirs, monkeypatch)
+    en = locales / "en.yml"
+    en.write_text(en.read_text(encoding="utf-8").replace("You're welcome. Anything else?", "You're welcome!"), encoding="utf-8")
+    assert status(locales)["es"]["conversation.thank"] == "stale"
+    assert main(["content", "stamp", "--lang", "es"]) == 0
+    assert status(locales)["es"]["conversation.thank"] == "draft"
+    assert main(["content", "stamp", "--lang", "ko"]) == 1
+    assert "No translation file locales/ko.yml" in capsys.readouterr().err
