@@ -76,6 +76,16 @@ class ContentAction(Action, abc.ABC):
         return [SlotSet(FALLBACK_SLOT, 0.0)] if turn.fallbacks else []
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        # An exception must not reach the SDK's handler: it echoes the request (the tracker,
+        # with the resident's messages) in its error body, which Rasa then logs. With no
+        # messages, the gateway gives the resident its fallback with the hotline instead.
+        try:
+            return self._answer(dispatcher, tracker)
+        except Exception as exc:
+            log.error("%s failed: %s", self.name(), type(exc).__name__)
+            return []
+
+    def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         turn = Turn(tracker)
         catalog = content_store().get()
         lang = self.reply_language(turn, sorted(catalog.locales))

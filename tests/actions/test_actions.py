@@ -118,3 +118,16 @@ def test_fallback_asks_to_rephrase_once_then_offers_menu_and_a_person(lang: str)
 def test_an_understood_message_resets_the_fallback_count() -> None:
     _, events = run(ActionAnswer(), tracker("thanks", "thank", slots={"lang": "en", "fallback_count": 1.0}))
     assert {"event": "slot", "name": "fallback_count", "value": 0.0, "timestamp": None} in events
+
+
+def test_a_failing_action_sends_nothing_and_logs_no_message_text(monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    from actions import base
+
+    def broken() -> None:
+        raise RuntimeError("content store exploded")
+
+    monkeypatch.setattr(base, "content_store", broken)
+    messages, events = run(ActionAnswer(), tracker("my neighbor 2135550100 was taken", "rights_detained"))
+    assert messages == [] and events == []
+    assert "action_answer failed: RuntimeError" in caplog.text
+    assert "2135550100" not in caplog.text and "exploded" not in caplog.text
