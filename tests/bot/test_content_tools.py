@@ -30,19 +30,13 @@ def test_status_names_stale_missing_and_current(content_dirs) -> None:  # type: 
 
 
 def test_status_json_through_the_cli(content_dirs, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    locales, directory = content_dirs
-    monkeypatch.setenv("KYR_LOCALES_DIR", str(locales))
-    monkeypatch.setenv("KYR_DIRECTORY_DIR", str(directory))
-    monkeypatch.setenv("KYR_VAR_DIR", str(Path(locales).parent / "var"))
+    _use(content_dirs, monkeypatch)
     assert main(["content", "status", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["es"]["rights.warrant"] == "draft"
 
 
 def test_preview_shows_the_sms_with_its_cost(content_dirs, monkeypatch, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
-    locales, directory = content_dirs
-    monkeypatch.setenv("KYR_LOCALES_DIR", str(locales))
-    monkeypatch.setenv("KYR_DIRECTORY_DIR", str(directory))
-    monkeypatch.setenv("KYR_VAR_DIR", str(Path(locales).parent / "var"))
+    _use(content_dirs, monkeypatch)
     assert main(["content", "preview", "rights.warrant", "--lang", "es", "--channel", "sms"]) == 0
     out = capsys.readouterr().out
     assert "888-624-4752" in out and "UCS-2" in out and "{hotline}" not in out
