@@ -26,16 +26,20 @@ FALLBACK_SLOT = "fallback_count"
 
 
 @functools.lru_cache(maxsize=1)
-def content_store() -> ContentStore:
-    """The process's content store, created on first use (never at import)."""
-    settings = Settings.from_env(demo=True)
-    return ContentStore(settings.locales_dir, settings.directory_dir)
+def settings() -> Settings:
+    """The process's settings, read on first use (never at import)."""
+    return Settings.from_env(demo=True)
 
 
 @functools.lru_cache(maxsize=1)
+def content_store() -> ContentStore:
+    """The process's content store, created on first use."""
+    return ContentStore(settings().locales_dir, settings().directory_dir)
+
+
 def retention_days() -> int:
     """The retention period the privacy answer states."""
-    return Settings.from_env(demo=True).retention_days
+    return settings().retention_days
 
 
 class Turn:
@@ -65,7 +69,7 @@ class ContentAction(Action, abc.ABC):
 
     def reply_language(self, turn: Turn, served: list[str]) -> str:
         """The language to answer this turn in (explicit choice, else sticky detection)."""
-        return languages.choose(turn.text, turn.current_lang, served, explicit=turn.explicit_lang).lang
+        return languages.choose(turn.text, turn.current_lang, served, turn.explicit_lang, settings().nlu_dir).lang
 
     @abc.abstractmethod
     def messages(self, turn: Turn, lang: str) -> list[BotMessage]:

@@ -19,7 +19,7 @@ class ActionChangeLanguage(ContentAction):
         picked = languages.normalize(turn.entity("language"))
         if picked in served:
             return picked
-        return None if turn.text.startswith("/") else languages.named_language(turn.text, served)
+        return None if turn.text.startswith("/") else languages.named_language(turn.text, served, turn.current_lang)
 
     def reply_language(self, turn: Turn, served: list[str]) -> str:
         return self._named(turn, served) or super().reply_language(turn, served)

@@ -14,16 +14,22 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import babel
 from babel import Locale
+
+from bot import langid
+from bot.segment import count_words, script_of
 
 __all__ = [
     "DEFAULT_LOCALE",
     "LANGUAGES",
     "Choice",
+    "chinese_script",
     "choose",
     "detect",
     "direction",
@@ -35,7 +41,8 @@ __all__ = [
 
 DEFAULT_LOCALE = "en"
 SWITCH_MIN_WORDS = 3
-SWITCH_MIN_CONFIDENCE = 0.7  # lingua's relative confidence among served languages
+SWITCH_MIN_CONFIDENCE = 0.7  # relative confidence among the served languages of the same script
+LEARNED_WEIGHT = 0.5  # our data's classifier vs lingua, for languages sharing a script (make bench-nlu)
 
 
 @dataclass(frozen=True)
@@ -126,62 +133,197 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+# Names residents use that CLDR does not list; "zh" means Chinese without a script.
+_EXTRA_NAMES = {
+    "farsi": "fa", "mandarin": "zh", "zhongwen": "zh", "cantonese": "zh-Hant", "廣東話": "zh-Hant", "广东话": "zh-Hant",
+    "粵語": "zh-Hant", "粤语": "zh-Hant", "國語": "zh-Hant", "普通話": "zh-Hant", "普通话": "zh-Hans", "国语": "zh-Hans",
+    "繁體": "zh-Hant", "繁体": "zh-Hant", "正體": "zh-Hant", "简体": "zh-Hans", "簡體": "zh-Hans", "번체": "zh-Hant",
+    "간체": "zh-Hans", "taglish": "tl", "filipino": "tl", "hangul": "ko", "nihongo": "ja", "russkiy": "ru",
+    "hayeren": "hy", "farsi please": "fa",
+}
+_UNSPACED = ("han", "kana", "thai", "hangul")  # scripts whose words take particles or no spaces
+
+
 @functools.lru_cache(maxsize=16)
 def _names(served: tuple[str, ...]) -> dict[str, str]:
     """Every name of each served language, in every served language, folded: name -> tag."""
     names: dict[str, str] = {}
     for tag in served:
+        language_ids = {LANGUAGES[tag].babel_id, LANGUAGES[tag].babel_id.split("_")[0], tag.split("-")[0]}
         for shown_in in served:
-            display = Locale.parse(LANGUAGES[shown_in].babel_id).languages.get(LANGUAGES[tag].babel_id.split("_")[0])
-            if display:
-                names[_fold(display)] = tag
+            cldr = Locale.parse(LANGUAGES[shown_in].babel_id).languages
+            for language_id in language_ids:
+                display = cldr.get(language_id)
+                if display:
+                    # The bare "zh" name ("中文", "Chinese") does not say which script.
+                    names[_fold(display)] = "zh" if language_id == "zh" else tag
         names[_fold(endonym(tag))] = tag
+    for name, tag in _EXTRA_NAMES.items():
+        if tag == "zh" or tag in served:
+            names[_fold(name)] = tag
     return names
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+def _name_pattern(name: str) -> str:
+    """A regex finding `name` in folded text: whole words in spaced scripts, allowing case endings."""
+    first, last = script_of(name[0]), script_of(name[-1])
+    left = "" if first in _UNSPACED else r"(?<!\w)"
+    if last in _UNSPACED:
+        return left + re.escape(name)
+    if len(name) >= 6 and any("\u0400" <= c <= "\u058f" for c in name):  # Cyrillic, Armenian: "на русском"
+        return left + re.escape(name[:-2]) + r"\w{0,4}(?!\w)"
+    return left + re.escape(name) + r"(?!\w)"
 
 
-def named_language(text: str, served: Iterable[str]) -> str | None:
-    """The served language a message names ("español", "in English please"), the last one named."""
-    names = _names(tuple(sorted(served)))
+def named_language(text: str, served: Iterable[str], current: str | None = None) -> str | None:
+    """The served language a message names ("español", "in English please"), the last one named.
+
+    >>> served = list(LANGUAGES)
+    >>> named_language("can you answer in Vietnamese?", served), named_language("請用廣東話", served)
+    ('vi', 'zh-Hant')
+    >>> named_language("на русском, пожалуйста", served), named_language("한국어로 해주세요", served)
+    ('ru', 'ko')
+    >>> named_language("我想用中文", served), named_language("Chinese please", served, current="zh-Hant")
+    ('zh-Hans', 'zh-Hant')
+    """
+    served_set = set(served)
+    names = _names(tuple(sorted(served_set)))
     folded = _fold(text)
     # A bare tag counts only as the whole message: "en" and "es" are also common words.
     whole = normalize(folded.strip(" .!?"))
-    if whole in names.values() and len(folded.strip(" .!?")) <= 7:
+    if whole in served_set and len(folded.strip(" .!?")) <= 7:
         return whole
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, int, str]] = []
     for name, tag in names.items():
-        for match in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", folded):
-            found.append((match.start(), tag))
-    return max(found)[1] if found else None
+        for match in re.finditer(_name_pattern(name), folded):
+            found.append((match.start(), len(name), tag))
+    if not found:
+        return None
+    tag = max(found)[2]
+    if tag == "zh":
+        tag = chinese_script(text, current)
+    return tag if tag in served_set else None
 
 
-@functools.lru_cache(maxsize=16)
-def _detector(served: tuple[str, ...]):  # type: ignore[no-untyped-def]
+@functools.lru_cache(maxsize=32)
+def _detector(lingua_names: tuple[str, ...]):  # type: ignore[no-untyped-def]
     from lingua import Language as LinguaLanguage
     from lingua import LanguageDetectorBuilder
 
-    languages = {getattr(LinguaLanguage, LANGUAGES[t].lingua) for t in served}
+    languages = {getattr(LinguaLanguage, name) for name in lingua_names}
     if len(languages) < 2:
         return None
     return LanguageDetectorBuilder.from_languages(*languages).build()
 
 
-def detect(text: str, served: Iterable[str]) -> tuple[str, float] | None:
-    """The most likely served language of `text` and its confidence, or None without letters."""
-    served_tags = tuple(sorted(served))
-    if not any(c.isalpha() for c in text):
+_CANTONESE = set("嘅係唔咗冇佢哋咩嚟喺啲嗰")  # written Cantonese: the LA community writes it in Traditional
+
+
+def chinese_script(text: str, current: str | None = None, nlu_dir: Path | None = None) -> str:
+    """'zh-Hant' or 'zh-Hans' for Chinese text, by its characters (hanzidentifier).
+
+    >>> chinese_script("我該怎麼辦"), chinese_script("我该怎么办"), chinese_script("佢喺度")
+    ('zh-Hant', 'zh-Hans', 'zh-Hant')
+    """
+    import hanzidentifier
+
+    found = hanzidentifier.identify(text)
+    if found == hanzidentifier.TRADITIONAL:
+        return "zh-Hant"
+    if found == hanzidentifier.SIMPLIFIED:
+        return "zh-Hans"
+    if found == hanzidentifier.MIXED:
+        traditional = sum(1 for c in text if hanzidentifier.is_traditional(c) and not hanzidentifier.is_simplified(c))
+        simplified = sum(1 for c in text if hanzidentifier.is_simplified(c) and not hanzidentifier.is_traditional(c))
+        return "zh-Hant" if traditional > simplified else "zh-Hans"
+    # Only characters both scripts share: keep the conversation's script; else ask what our
+    # data learned (Cantonese words, Taiwanese usage); else written Cantonese means Traditional.
+    if current in ("zh-Hant", "zh-Hans"):
+        return current
+    learned = _learned(langid.han_only(text), ("zh-Hans", "zh-Hant"), nlu_dir, "han")
+    if learned:
+        return max(learned, key=learned.__getitem__)
+    return "zh-Hant" if _CANTONESE & set(text) else "zh-Hans"
+
+
+def _learned(text: str, tags: tuple[str, ...], nlu_dir: Path | None, view: str) -> dict[str, float] | None:
+    """Probabilities of `tags` from the classifier trained on our own data, if there is data."""
+    if nlu_dir is None or len(tags) < 2 or not text:
         return None
-    detector = _detector(served_tags)
+    model = langid.classifier(nlu_dir, langid.available(nlu_dir, tags), view)
+    return model.probabilities(text) if model else None
+
+
+# The script a letter is written in decides the language when only one of ours uses it;
+# lingua then only separates languages that share a script (Latin; Chinese and Japanese Han).
+_SCRIPT_TAGS = {
+    "HIRAGANA": ("ja",), "KATAKANA": ("ja",), "HANGUL": ("ko",), "THAI": ("th",), "ARMENIAN": ("hy",),
+    "ARABIC": ("fa",), "CYRILLIC": ("ru",), "CJK": ("zh-Hant", "zh-Hans", "ja"),
+}
+
+
+def _script(letter: str) -> str:
+    return unicodedata.name(letter, "UNKNOWN").split()[0]
+
+
+def _lingua(text: str, tags: tuple[str, ...]) -> dict[str, float]:
+    """lingua's confidence for each of `tags` (languages it knows once, such as Chinese, share it)."""
+    detector = _detector(tuple(sorted({LANGUAGES[t].lingua for t in tags})))
     if detector is None:
-        return (served_tags[0], 1.0) if served_tags else None
-    values = detector.compute_language_confidence_values(text)
-    if not values:
+        return {tags[0]: 1.0}
+    values = {v.language.name: v.value for v in detector.compute_language_confidence_values(text)}
+    return {t: values.get(LANGUAGES[t].lingua, 0.0) for t in tags}
+
+
+def _latin(text: str, served: tuple[str, ...], nlu_dir: Path | None) -> tuple[str, float] | None:
+    """Text in Latin letters: English, Spanish, Tagalog, Vietnamese, or a romanized language.
+
+    lingua scores the languages written in Latin letters; our data's classifier scores those
+    too (Taglish, Vietnamese without accents) and is alone in knowing romanized Chinese,
+    Farsi, Russian or Armenian ("chto delat esli ICE prishli").
+    """
+    native = tuple(t for t in served if not any(t in tags for tags in _SCRIPT_TAGS.values()))
+    scores = _lingua(text, native) if native else {}
+    learned = _learned(text, served, nlu_dir, "latin")
+    if learned:
+        scores = {
+            t: (1 - LEARNED_WEIGHT) * scores[t] + LEARNED_WEIGHT * p if t in scores else p
+            for t, p in learned.items()
+        } | {t: (1 - LEARNED_WEIGHT) * v for t, v in scores.items() if t not in learned}
+    if not scores:
         return None
-    best = values[0]
-    tags = [t for t in served_tags if LANGUAGES[t].lingua == best.language.name]
-    return (tags[0], best.value) if tags else None
+    best = max(scores, key=scores.__getitem__)
+    return best, scores[best]
+
+
+def detect(text: str, served: Iterable[str], current: str | None = None, nlu_dir: Path | None = None) -> tuple[str, float] | None:
+    """The most likely served language of `text` and its confidence, or None without letters.
+
+    `nlu_dir` (the training data, data/nlu) adds a classifier learned from it to lingua, for
+    languages that share a script; without it, lingua and the script decide alone.
+
+    >>> served, nlu = list(LANGUAGES), Path("data/nlu")
+    >>> [detect(t, served, nlu_dir=nlu)[0] for t in ("咩係judicial warrant", "rapid responseの番号", "ICE lai le zen me ban")]
+    ['zh-Hant', 'ja', 'zh-Hans']
+    """
+    served_tags = tuple(sorted(served))
+    scripts = Counter(_script(c) for c in text if c.isalpha())
+    if not scripts or not served_tags:
+        return None
+    others = {s: n for s, n in scripts.items() if s in _SCRIPT_TAGS and any(t in served_tags for t in _SCRIPT_TAGS[s])}
+    if others:  # a resident mixing English words into Chinese or Farsi is writing Chinese or Farsi
+        script = "KATAKANA" if "HIRAGANA" in others or "KATAKANA" in others else max(others, key=others.__getitem__)
+        tags = tuple(t for t in _SCRIPT_TAGS[script] if t in served_tags)
+        if script == "CJK" and "ja" in tags and len(tags) > 1:  # Han only: Chinese or Japanese kanji
+            chinese = tuple(t for t in tags if t != "ja")
+            tags = ("ja",) if _lingua(text, ("ja", chinese[0]))["ja"] > 0.5 else chinese
+        if len(tags) > 1:  # both Chinese scripts
+            return chinese_script(text, current, nlu_dir), 1.0
+        return tags[0], 1.0
+    guess = _latin(text, served_tags, nlu_dir)
+    if guess and guess[0] in ("zh-Hant", "zh-Hans") and current in ("zh-Hant", "zh-Hans"):
+        return current, guess[1]  # pinyin does not say which script the resident reads
+    return guess
 
 
 @dataclass(frozen=True)
@@ -192,21 +334,23 @@ class Choice:
     reason: str  # "explicit", "named", "detected", "sticky" or "default"
 
 
-def choose(text: str, current: str | None, served: Iterable[str], explicit: str | None = None) -> Choice:
-    """Decide the reply language for one message of a conversation."""
+def choose(
+    text: str, current: str | None, served: Iterable[str], explicit: str | None = None, nlu_dir: Path | None = None
+) -> Choice:
+    """Decide the reply language for one message of a conversation (see `detect` for `nlu_dir`)."""
     served_set = set(served)
     wanted = normalize(explicit)
     if wanted in served_set:
         return Choice(wanted, "explicit")
     if text.startswith("/"):  # a button payload names an intent, not a language
         return Choice(current or DEFAULT_LOCALE, "sticky" if current else "default")
-    words = _WORD.findall(text)
-    named = named_language(text, served_set)
-    if named and len(words) <= 6:
+    words = count_words(text)
+    named = named_language(text, served_set, current)
+    if named and words <= 6:
         return Choice(named, "named")
-    guess = detect(text, served_set)
+    guess = detect(text, served_set, current, nlu_dir)
     if current in served_set:
-        if guess and guess[0] != current and len(words) >= SWITCH_MIN_WORDS and guess[1] >= SWITCH_MIN_CONFIDENCE:
+        if guess and guess[0] != current and words >= SWITCH_MIN_WORDS and guess[1] >= SWITCH_MIN_CONFIDENCE:
             return Choice(guess[0], "detected")
         return Choice(current, "sticky")
     if guess:

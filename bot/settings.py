@@ -78,6 +78,7 @@ class Settings:
     database_url: str = ""
     locales_dir: Path = PROJECT_ROOT / "locales"
     directory_dir: Path = PROJECT_ROOT / "data" / "directory"
+    nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
     var_dir: Path = PROJECT_ROOT / "var"
 
     @property
@@ -102,6 +103,7 @@ class Settings:
             "KYR_DATABASE_URL": self.database_url,
             "KYR_LOCALES_DIR": str(self.locales_dir),
             "KYR_DIRECTORY_DIR": str(self.directory_dir),
+            "KYR_NLU_DIR": str(self.nlu_dir),
             "KYR_VAR_DIR": str(self.var_dir),
         }
 
@@ -141,5 +143,6 @@ class Settings:
             database_url=env.get("KYR_DATABASE_URL", ""),
             locales_dir=Path(env.get("KYR_LOCALES_DIR", "") or PROJECT_ROOT / "locales"),
             directory_dir=Path(env.get("KYR_DIRECTORY_DIR", "") or PROJECT_ROOT / "data" / "directory"),
+            nlu_dir=Path(env.get("KYR_NLU_DIR", "") or PROJECT_ROOT / "data" / "nlu"),
             var_dir=var_dir,
         )

@@ -11,6 +11,7 @@ import logging
 import secrets
 import time
 import unicodedata
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
@@ -55,13 +56,13 @@ def _request_lang(catalog: Catalog, body: dict[str, Any]) -> str | None:
     return wanted if wanted in catalog.locales else None
 
 
-def _error_lang(catalog: Catalog, explicit: str | None, text: str) -> str:
+def _error_lang(catalog: Catalog, explicit: str | None, text: str, nlu_dir: Path) -> str:
     if explicit:
         return explicit
     header = languages.negotiate(languages.parse_accept_language(request.headers.get("Accept-Language", "")), catalog.locales)
     if header:
         return header
-    return languages.choose(text, None, catalog.locales).lang if text else languages.DEFAULT_LOCALE
+    return languages.choose(text, None, catalog.locales, nlu_dir=nlu_dir).lang if text else languages.DEFAULT_LOCALE
 
 
 def _to_message(raw: dict[str, Any], fallback_lang: str) -> BotMessage | None:
@@ -102,7 +103,7 @@ def post_message(token: str):  # type: ignore[no-untyped-def]
         return _error(400, "bad_text", '"text" must be a string, and "lang", if given, a language tag such as "es".')
     explicit = _request_lang(catalog, body)
     text = _clean(body["text"])
-    lang = _error_lang(catalog, explicit, text)
+    lang = _error_lang(catalog, explicit, text, settings.nlu_dir)
     if not text:
         return _error(400, "empty_message", "The message is empty.", answer(catalog, "system.empty_message", lang, "web"))
     if len(text) > settings.max_message_chars:

@@ -75,12 +75,12 @@ def test_menu_answers_offer_buttons_that_trigger_intents() -> None:
 def test_privacy_answer_states_the_configured_retention(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from actions import base
 
-    base.retention_days.cache_clear()
+    base.settings.cache_clear()
     monkeypatch.setenv("KYR_RETENTION_DAYS", "12")
     try:
         [message], _ = run(ActionAnswer(), tracker("do you share my info with ice", "ask_privacy"))
     finally:
-        base.retention_days.cache_clear()
+        base.settings.cache_clear()
     assert "12 days" in message["text"]
 
 
