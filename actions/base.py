@@ -22,6 +22,7 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 LANG_SLOT = "lang"
+CHOSEN_SLOT = "lang_chosen"
 FALLBACK_SLOT = "fallback_count"
 
 
@@ -54,6 +55,7 @@ class Turn:
         self.explicit_lang: str | None = metadata.get("lang") if isinstance(metadata.get("lang"), str) else None
         self.entities: list[dict[str, Any]] = list(message.get("entities") or [])
         self.current_lang: str | None = tracker.get_slot(LANG_SLOT)
+        self.lang_chosen: bool = bool(tracker.get_slot(CHOSEN_SLOT))
         self.fallbacks: float = tracker.get_slot(FALLBACK_SLOT) or 0.0
 
     def entity(self, name: str) -> str | None:
@@ -67,9 +69,9 @@ class Turn:
 class ContentAction(Action, abc.ABC):
     """An action that answers from the content, in the conversation's language."""
 
-    def reply_language(self, turn: Turn, served: list[str]) -> str:
+    def reply_language(self, turn: Turn, served: list[str]) -> languages.Choice:
         """The language to answer this turn in (explicit choice, else sticky detection)."""
-        return languages.choose(turn.text, turn.current_lang, served, turn.explicit_lang, settings().nlu_dir).lang
+        return languages.choose(turn.text, turn.current_lang, served, turn.explicit_lang, settings().nlu_dir, turn.lang_chosen)
 
     @abc.abstractmethod
     def messages(self, turn: Turn, lang: str) -> list[BotMessage]:
@@ -92,8 +94,11 @@ class ContentAction(Action, abc.ABC):
     def _answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         turn = Turn(tracker)
         catalog = content_store().get()
-        lang = self.reply_language(turn, sorted(catalog.locales))
+        choice = self.reply_language(turn, sorted(catalog.locales))
+        lang = choice.lang
         for message in self.messages(turn, lang):
             dispatcher.utter_message(json_message=dict(message))
         events: list[EventType] = [SlotSet(LANG_SLOT, lang)] if lang != turn.current_lang else []
+        if choice.reason in ("explicit", "named") and not turn.lang_chosen:
+            events.append(SlotSet(CHOSEN_SLOT, True))
         return events + self.extra_events(turn, lang)

@@ -21,8 +21,9 @@ class ActionChangeLanguage(ContentAction):
             return picked
         return None if turn.text.startswith("/") else languages.named_language(turn.text, served, turn.current_lang)
 
-    def reply_language(self, turn: Turn, served: list[str]) -> str:
-        return self._named(turn, served) or super().reply_language(turn, served)
+    def reply_language(self, turn: Turn, served: list[str]) -> languages.Choice:
+        named = self._named(turn, served)
+        return languages.Choice(named, "named") if named else super().reply_language(turn, served)
 
     def messages(self, turn: Turn, lang: str) -> list[BotMessage]:
         catalog = content_store().get()

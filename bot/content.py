@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from bot import sms
+from bot.choices import keywords
 
 __all__ = [
     "SOURCE_LOCALE",
@@ -275,6 +276,10 @@ class Catalog:
         values = {**self.values, **{k: str(v) for k, v in (extra or {}).items()}}
         text = (answer.sms if channel == "sms" else answer.web).format_map(values)
         return Rendered(key, content.locale, text, answer.sources, answer.last_reviewed, answer.status)
+
+    def keywords(self, label_key: str) -> frozenset[str]:
+        """The keywords of label `label_key` in every locale ("Idioma / Language" gives two)."""
+        return keywords(self.label(label_key, lang) for lang in self.locales)
 
     def label(self, key: str, lang: str, **values: object) -> str:
         """A short interface text (a button title) in `lang`."""

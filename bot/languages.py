@@ -335,9 +335,19 @@ class Choice:
 
 
 def choose(
-    text: str, current: str | None, served: Iterable[str], explicit: str | None = None, nlu_dir: Path | None = None
+    text: str,
+    current: str | None,
+    served: Iterable[str],
+    explicit: str | None = None,
+    nlu_dir: Path | None = None,
+    chosen: bool = False,
 ) -> Choice:
-    """Decide the reply language for one message of a conversation (see `detect` for `nlu_dir`)."""
+    """Decide the reply language for one message of a conversation (see `detect` for `nlu_dir`).
+
+    `chosen` says the resident picked `current` themselves (menu, name, widget): then only
+    another explicit choice changes it, so "answer in Vietnamese" sticks even when they go on
+    typing in English. Otherwise a confident sentence in another language switches.
+    """
     served_set = set(served)
     wanted = normalize(explicit)
     if wanted in served_set:
@@ -348,6 +358,8 @@ def choose(
     named = named_language(text, served_set, current)
     if named and words <= 6:
         return Choice(named, "named")
+    if current in served_set and chosen:
+        return Choice(current, "sticky")
     guess = detect(text, served_set, current, nlu_dir)
     if current in served_set:
         if guess and guess[0] != current and words >= SWITCH_MIN_WORDS and guess[1] >= SWITCH_MIN_CONFIDENCE:

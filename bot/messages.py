@@ -37,12 +37,15 @@ def menu_buttons(catalog: Catalog, lang: str) -> list[Button]:
 
 
 def language_menu(catalog: Catalog, lang: str, channel: str) -> BotMessage:
-    """The language menu: each served language named in its own script."""
+    """The language menu: each served language named in its own script, numbered on SMS."""
     message = answer(catalog, "conversation.language_menu", lang, channel)
     message["buttons"] = [
         Button(title=languages.endonym(tag), payload=f'/change_language{{"language": "{tag}"}}')
-        for tag in sorted(catalog.locales, key=lambda t: (t != languages.DEFAULT_LOCALE, t))
+        for tag in languages.LANGUAGES  # the order of DESIGN.md: English, Spanish, then by community size
+        if tag in catalog.locales
     ]
+    if channel == "sms":
+        message["text"] += "".join(f"\n{number} {b['title']}" for number, b in enumerate(message["buttons"], 1))
     return message
 
 

@@ -12,6 +12,7 @@ import logging
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from bot.choices import Offers
 from bot.content_store import ContentStore
 from bot.settings import Settings
 from connectors.chat import bp as chat_bp
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["kyr311"] = {
+        "offers": Offers(max_age_seconds=settings.session_max_age),
         "settings": settings,
         "content": ContentStore(settings.locales_dir, settings.directory_dir),
         "rasa": RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_timeout),

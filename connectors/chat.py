@@ -17,7 +17,8 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from bot import languages, privacy
+from bot import choices, languages, privacy
+from bot.choices import Offers
 from bot.content import Catalog
 from bot.messages import BotMessage, answer
 from bot.settings import Settings
@@ -57,6 +58,7 @@ def _request_lang(catalog: Catalog, body: dict[str, Any]) -> str | None:
 
 
 def _error_lang(catalog: Catalog, explicit: str | None, text: str, nlu_dir: Path) -> str:
+    """The language of an error reply: explicit, else Accept-Language, else detected."""
     if explicit:
         return explicit
     header = languages.negotiate(languages.parse_accept_language(request.headers.get("Accept-Language", "")), catalog.locales)
@@ -76,6 +78,16 @@ def _to_message(raw: dict[str, Any], fallback_lang: str) -> BotMessage | None:
     message["buttons"] = message["buttons"] or []
     message["sources"] = message["sources"] or []
     return message  # type: ignore[return-value]
+
+
+def _chosen(offers: Offers, sender: str, text: str, catalog: Catalog) -> str:
+    """What to send Rasa: the payload a number or menu keyword stands for, else the text."""
+    picked = offers.pick(sender, text)
+    if picked:
+        return picked
+    if choices.is_keyword(text, catalog.keywords("menu.change_language")):
+        return choices.LANGUAGE_MENU
+    return text
 
 
 @bp.post("/sessions")
@@ -103,20 +115,24 @@ def post_message(token: str):  # type: ignore[no-untyped-def]
         return _error(400, "bad_text", '"text" must be a string, and "lang", if given, a language tag such as "es".')
     explicit = _request_lang(catalog, body)
     text = _clean(body["text"])
-    lang = _error_lang(catalog, explicit, text, settings.nlu_dir)
     if not text:
+        lang = _error_lang(catalog, explicit, text, settings.nlu_dir)
         return _error(400, "empty_message", "The message is empty.", answer(catalog, "system.empty_message", lang, "web"))
     if len(text) > settings.max_message_chars:
+        lang = _error_lang(catalog, explicit, text, settings.nlu_dir)
         reply = answer(catalog, "system.too_long", lang, "web", {"max_chars": settings.max_message_chars})
         return _error(413, "message_too_long", f"Messages may have at most {settings.max_message_chars} characters.", reply)
     sender = privacy.conversation_id(settings.secret_key, "web", session_id)
     metadata = {"channel": "web", **({"lang": explicit} if explicit else {})}
+    offers: Offers = _ext()["offers"]
     try:
-        raw = _ext()["rasa"].send(sender, text, metadata)
+        raw = _ext()["rasa"].send(sender, _chosen(offers, sender, text, catalog), metadata)
     except RasaUnavailable:
+        lang = _error_lang(catalog, explicit, text, settings.nlu_dir)
         reply = answer(catalog, "system.unavailable", lang, "web")
         log.warning("chat reply degraded: assistant unavailable (%.0f ms)", (time.monotonic() - started) * 1000)
         return _error(503, "assistant_unavailable", "The assistant is not available right now.", reply)
-    messages = [m for m in (_to_message(r, lang) for r in raw) if m is not None]
+    messages = [m for m in (_to_message(r, explicit or languages.DEFAULT_LOCALE) for r in raw) if m is not None]
+    offers.remember(sender, [b["payload"] for m in messages for b in m["buttons"]])
     log.info("chat reply: %d messages in %.0f ms", len(messages), (time.monotonic() - started) * 1000)
     return jsonify(messages=messages)

@@ -32,14 +32,14 @@ def default_config() -> Path:
     return Path(rasa.__file__).parent / "cli" / "initial_project" / "config.yml"
 
 
-def train(config: Path, out: Path) -> tuple[Path, float]:
+def train(config: Path, out: Path, nlu: Path) -> tuple[Path, float]:
     """Train an NLU-only model; return its path and the wall-clock training time."""
     # A fresh, empty cache: otherwise Rasa reuses featurizers trained earlier and the time lies.
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2", "RASA_CACHE_DIRECTORY": str(out / "cache")}
     started = time.monotonic()
     cmd = [
         str(Path(sys.executable).parent / "rasa"), "train", "nlu", "--config", str(config),
-        "--nlu", str(ROOT / "data" / "nlu"), "--out", str(out), "--fixed-model-name", "bench",
+        "--nlu", str(nlu), "--out", str(out), "--fixed-model-name", "bench",
     ]
     subprocess.run(cmd, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return out / "bench.tar.gz", time.monotonic() - started
@@ -49,6 +49,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", action="append", default=[], metavar="NAME=PATH", help="another config to compare")
     parser.add_argument("--skip-default", action="store_true", help="do not train Rasa's default pipeline")
+    parser.add_argument("--nlu", type=Path, default=ROOT / "data" / "nlu", help="training data (default: data/nlu)")
+    parser.add_argument("--locales", nargs="*", help="score only these locales' held-out sets")
     args = parser.parse_args()
     configs = {"ours": ROOT / "config.yml"}
     if not args.skip_default:
@@ -61,8 +63,9 @@ def main() -> int:
     for name, config in configs.items():
         with tempfile.TemporaryDirectory() as tmp:
             print(f"training {name} ({config}) ...", file=sys.stderr, flush=True)
-            model, seconds = train(config, Path(tmp))
-            for s in evaluate(str(model), HELD_OUT):
+            model, seconds = train(config, Path(tmp), args.nlu)
+            held_out = [p for p in HELD_OUT if not args.locales or p.stem in args.locales]
+            for s in evaluate(str(model), held_out):
                 rows.append((name, s.locale, s.examples, s.accuracy, s.macro_f1, s.fallbacks, seconds))
     print(f"{'pipeline':14} {'locale':7} {'examples':>8} {'accuracy':>9} {'macro_f1':>9} {'fallback':>9} {'train_s':>8}")
     for name, locale, examples, accuracy, f1, fallbacks, seconds in rows:

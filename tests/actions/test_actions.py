@@ -93,8 +93,18 @@ def test_naming_a_language_switches_and_confirms_in_it() -> None:
 def test_language_menu_names_each_language_in_its_own_script() -> None:
     [message], _ = run(ActionChangeLanguage(), tracker("language", "change_language", slots={"lang": "en"}))
     assert message["topic"] == "conversation.language_menu"
-    assert [b["title"] for b in message["buttons"]] == ["English", "Español"]
+    titles = [b["title"] for b in message["buttons"]]
+    assert titles[:4] == ["English", "Español", "中文 (繁體)", "中文 (简体)"]
+    assert {"한국어", "Filipino", "Tiếng Việt", "Հայերեն", "فارسی", "Русский", "日本語", "ไทย"} <= set(titles)
+    assert len(titles) == 12
     assert message["buttons"][1]["payload"] == '/change_language{"language": "es"}'
+
+
+def test_language_menu_on_sms_is_numbered_for_replying_with_a_digit() -> None:
+    [message], _ = run(ActionChangeLanguage(), tracker("language", "change_language", slots={"lang": "es"}, metadata={"channel": "sms"}))
+    lines = message["text"].splitlines()
+    assert lines[0].startswith("Responda con el número")
+    assert lines[1:4] == ["1 English", "2 Español", "3 中文 (繁體)"] and len(lines) == 13
 
 
 def test_language_menu_button_payload_switches() -> None:

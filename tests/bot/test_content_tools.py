@@ -104,5 +104,5 @@ def test_stamp_through_the_cli_clears_staleness_and_refuses_a_missing_locale(con
     assert status(locales)["es"]["conversation.thank"] == "stale"
     assert main(["content", "stamp", "--lang", "es"]) == 0
     assert status(locales)["es"]["conversation.thank"] == "draft"
-    assert main(["content", "stamp", "--lang", "ko"]) == 1
-    assert "No translation file locales/ko.yml" in capsys.readouterr().err
+    assert main(["content", "stamp", "--lang", "km"]) == 1
+    assert "No translation file locales/km.yml" in capsys.readouterr().err

@@ -90,3 +90,50 @@ def test_naming_a_language_switches_even_in_a_short_message() -> None:
 
 def test_button_payloads_keep_the_language() -> None:
     assert choose("/rights_home_visit", "es", SERVED).lang == "es"
+
+
+ALL = list(languages.LANGUAGES)[:12]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("can you answer in Vietnamese?", "vi"), ("請用廣東話", "zh-Hant"), ("我要简体中文", "zh-Hans"),
+     ("한국어로 해주세요", "ko"), ("на русском пожалуйста", "ru"), ("فارسی لطفا", "fa"), ("հայերենով", "hy"),
+     ("日本語でお願いします", "ja"), ("ขอภาษาไทย", "th"), ("Tagalog po", "tl"), ("Farsi please", "fa"),
+     ("in English", "en"), ("ICE is at the door", None)],
+)
+def test_a_language_named_in_any_script_or_in_english_is_found(text: str, expected: str | None) -> None:
+    assert named_language(text, ALL) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("移民局來了我該怎麼辦", "zh-Hant"), ("移民局来了我该怎么办", "zh-Hans"),
+     ("佢哋喺門口點算", "zh-Hant"), ("ICEが家に来たらどうする", "ja"), ("이민국이 집에 오면 어떻게 해요", "ko"),
+     ("اگر مامورها بیان در خونه چیکار کنم", "fa"), ("что делать если пришли из ICE", "ru"),
+     ("Ինչ անեմ եթե ICE-ը գա տուն", "hy"), ("ถ้าICEมาที่บ้านต้องทำยังไง", "th"),
+     ("pano po kung kumatok ang ICE sa bahay namin", "tl"), ("toi phai lam gi neu ICE go cua nha", "vi")],
+)
+def test_every_launch_language_is_detected_even_with_english_words_mixed_in(text: str, expected: str) -> None:
+    found = detect(text, ALL, nlu_dir=languages.Path("data/nlu"))
+    assert found is not None and found[0] == expected
+
+
+def test_traditional_and_simplified_chinese_are_told_apart_by_their_characters() -> None:
+    assert languages.chinese_script("這個律師是免費的嗎") == "zh-Hant"
+    assert languages.chinese_script("这个律师是免费的吗") == "zh-Hans"
+    assert languages.chinese_script("我要律师 我們") == "zh-Hans"  # mixed: the majority decides
+    assert languages.chinese_script("好的", current="zh-Hant") == "zh-Hant"  # shared characters: keep the conversation's
+
+
+def test_a_chosen_language_sticks_even_when_the_resident_goes_on_in_english() -> None:
+    first = choose("can you answer in Vietnamese?", "en", ALL)
+    assert first == languages.Choice("vi", "named")
+    then = choose("what should I do if ICE comes to my house tonight", "vi", ALL, chosen=True)
+    assert then.lang == "vi"
+    # Without a choice, the same full sentence is a confident switch to English.
+    assert choose("what should I do if ICE comes to my house tonight", "vi", ALL).lang == "en"
+
+
+def test_persian_replies_are_right_to_left() -> None:
+    assert languages.direction("fa") == "rtl" and languages.direction("zh-Hant") == "ltr"

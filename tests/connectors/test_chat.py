@@ -177,3 +177,36 @@ def test_no_message_text_or_token_reaches_the_logs(client, fake_rasa, caplog) ->
 def test_unknown_route_is_json_404(client) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/nope")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
+
+
+def _menu_reply(payloads: list[str]) -> list[dict[str, object]]:
+    buttons = [{"title": f"choice {i}", "payload": p} for i, p in enumerate(payloads, 1)]
+    return [{"recipient_id": "x", "custom": {"text": "Choose", "lang": "en", "topic": "conversation.language_menu", "buttons": buttons}}]
+
+
+@pytest.mark.parametrize("reply", ["2", " 2. ", "#2", "٢", "２"])
+def test_a_number_picks_the_button_last_offered_in_that_conversation(client, fake_rasa, reply: str) -> None:  # type: ignore[no-untyped-def]
+    token, other = new_session(client), new_session(client)
+    fake_rasa.reply = _menu_reply(['/change_language{"language": "en"}', '/change_language{"language": "fa"}'])
+    client.post(f"/chat/sessions/{token}/messages", json={"text": "language"})
+    client.post(f"/chat/sessions/{token}/messages", json={"text": reply})
+    assert fake_rasa.requests[-1]["message"] == '/change_language{"language": "fa"}'
+    # Another conversation was offered nothing: its "2" is just text; a number past the menu too.
+    client.post(f"/chat/sessions/{other}/messages", json={"text": "2"})
+    assert fake_rasa.requests[-1]["message"] == "2"
+    client.post(f"/chat/sessions/{token}/messages", json={"text": "7"})
+    assert fake_rasa.requests[-1]["message"] == "7"
+
+
+@pytest.mark.parametrize("keyword", ["language", "LANGUAGE", "Idioma", "idioma!", "Language."])
+def test_the_language_menu_keyword_opens_the_menu_in_any_conversation(client, fake_rasa, keyword: str) -> None:  # type: ignore[no-untyped-def]
+    token = new_session(client)
+    client.post(f"/chat/sessions/{token}/messages", json={"text": keyword})
+    assert fake_rasa.requests[-1]["message"] == "/change_language"
+
+
+@pytest.mark.parametrize("text", ["what language do you speak", "idiomas", "90012"])
+def test_a_keyword_only_counts_as_the_whole_message(client, fake_rasa, text: str) -> None:  # type: ignore[no-untyped-def]
+    token = new_session(client)
+    client.post(f"/chat/sessions/{token}/messages", json={"text": text})
+    assert fake_rasa.requests[-1]["message"] == text
