@@ -27,8 +27,14 @@ _NUMBER = re.compile(r"^\s*#?(\d{1,2})\s*[.)]?\s*$")  # "2", "2.", "#2"; any scr
 
 
 def fold(text: str) -> str:
-    """Compatibility-fold, lower-case and trim: "ＬＡＮＧＵＡＧＥ!" and "language" match."""
-    return unicodedata.normalize("NFKC", text).casefold().strip(" \t\n.!?¿¡。！？")
+    """Compatibility-fold, lower-case, drop accents and trim: "ＬＡＮＧＵＡＧＥ!", "ngon ngu" match.
+
+    >>> fold("ＬＡＮＧＵＡＧＥ!") == fold("language"), fold("Ngôn ngữ") == fold("ngon ngu")
+    (True, True)
+    """
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return unicodedata.normalize("NFC", bare).strip(" \t\n.!?¿¡。！？")
 
 
 def keywords(labels: Iterable[str]) -> frozenset[str]:

@@ -12,6 +12,8 @@ three ship their dictionaries or models in the wheel: nothing is downloaded.
 ['ถ้า', 'ICE', 'มา', 'ที่', 'บ้าน']
 >>> [w.text for w in words("can't stop: ¿qué hago?")]
 ["can't", 'stop', 'qué', 'hago']
+>>> [w.text for w in words("Ի՞նչ անեմ, կրնա՞մ")]
+['Ինչ', 'անեմ', 'կրնամ']
 >>> count_words("移民局の人が来たらどうする")
 7
 """
@@ -47,9 +49,14 @@ def script_of(char: str) -> str:
         return "han"
     if 0xAC00 <= code <= 0xD7AF or 0x1100 <= code <= 0x11FF or 0x3130 <= code <= 0x318F:
         return "hangul"
-    if char.isalnum() or unicodedata.category(char) in ("Mn", "Mc", "Cf") or char in "'’":
+    if char.isalnum() or unicodedata.category(char) in ("Mn", "Mc", "Cf") or char in "'’" or char in _ARMENIAN_MARKS:
         return "word"
     return "other"
+
+
+# Armenian writes its question, stress and exclamation marks inside the word ("կրնա՞մ"):
+# they belong to the word, and the word is the same without them.
+_ARMENIAN_MARKS = "\u055b\u055c\u055e"
 
 
 @functools.lru_cache(maxsize=1)
@@ -116,10 +123,11 @@ def words(text: str) -> list[Word]:
         elif script == "thai":
             found.extend(_segment(run, _newmm(), start))
         elif script == "word":
-            stripped = run.strip("'’")
+            stripped = run.strip("'’" + _ARMENIAN_MARKS)
             if stripped:
                 left = start + run.index(stripped)
-                found.append(Word(stripped, left, left + len(stripped)))
+                bare = "".join(c for c in stripped if c not in _ARMENIAN_MARKS)
+                found.append(Word(bare, left, left + len(stripped)))
     return found
 
 

@@ -2,7 +2,10 @@
 
 Trains an NLU-only model from data/nlu with each config (ours: config.yml; default: the
 config.yml that `rasa init` writes, whose empty pipeline makes Rasa choose its default
-pipeline), times the training, and scores both on the held-out sets in tests/nlu/.
+pipeline), times the training, and scores both on the held-out sets in tests/nlu/ (accuracy
+and macro F1 per locale). Then language identification per locale, on held-out messages of
+three words or more: lingua and the script alone, and ours (with the classifier learned
+from the training data).
 
 Usage: python scripts/bench_nlu.py [--config NAME=PATH ...] [--skip-default]
 """
@@ -49,28 +52,41 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", action="append", default=[], metavar="NAME=PATH", help="another config to compare")
     parser.add_argument("--skip-default", action="store_true", help="do not train Rasa's default pipeline")
+    parser.add_argument("--skip-ours", action="store_true", help="do not train config.yml")
     parser.add_argument("--nlu", type=Path, default=ROOT / "data" / "nlu", help="training data (default: data/nlu)")
     parser.add_argument("--locales", nargs="*", help="score only these locales' held-out sets")
+    parser.add_argument("--skip-lid", action="store_true", help="do not score language identification")
     args = parser.parse_args()
-    configs = {"ours": ROOT / "config.yml"}
+    configs = {} if args.skip_ours else {"ours": ROOT / "config.yml"}
     if not args.skip_default:
         configs["rasa-default"] = default_config()
     for item in args.config:
         name, _, path = item.partition("=")
         configs[name] = Path(path)
     logging.disable(logging.WARNING)
-    rows = []
+    held_out = [p for p in HELD_OUT if not args.locales or p.stem in args.locales]
+    # Each pipeline's rows are printed as soon as it is scored: Rasa's default takes hours.
+    print(f"{'pipeline':14} {'locale':8} {'examples':>8} {'accuracy':>9} {'macro_f1':>9} {'fallback':>9} {'train_s':>8}", flush=True)
     for name, config in configs.items():
         with tempfile.TemporaryDirectory() as tmp:
             print(f"training {name} ({config}) ...", file=sys.stderr, flush=True)
             model, seconds = train(config, Path(tmp), args.nlu)
-            held_out = [p for p in HELD_OUT if not args.locales or p.stem in args.locales]
             for s in evaluate(str(model), held_out):
-                rows.append((name, s.locale, s.examples, s.accuracy, s.macro_f1, s.fallbacks, seconds))
-    print(f"{'pipeline':14} {'locale':7} {'examples':>8} {'accuracy':>9} {'macro_f1':>9} {'fallback':>9} {'train_s':>8}")
-    for name, locale, examples, accuracy, f1, fallbacks, seconds in rows:
-        print(f"{name:14} {locale:7} {examples:8d} {accuracy:9.3f} {f1:9.3f} {fallbacks:9d} {seconds:8.0f}")
+                scores = f"{s.examples:8d} {s.accuracy:9.3f} {s.macro_f1:9.3f} {s.fallbacks:9d}"
+                print(f"{name:14} {s.locale:8} {scores} {seconds:8.0f}", flush=True)
+    if not args.skip_lid:
+        print_lid(held_out, args.nlu)
     return 0
+
+
+def print_lid(held_out: list[Path], nlu: Path) -> None:
+    """Language identification accuracy per locale, on held-out messages of three words or more."""
+    from lid_eval import evaluate_lid
+
+    print(f"{'language-id':14} {'locale':8} {'messages':>8} {'lingua':>9} {'ours':>9}", flush=True)
+    alone = {s.locale: s for s in evaluate_lid(held_out, 3, None)}
+    for s in evaluate_lid(held_out, 3, nlu):
+        print(f"{'':14} {s.locale:8} {s.messages:8d} {alone[s.locale].accuracy:9.3f} {s.accuracy:9.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,47 @@ def test_a_question_is_answered_in_its_language_with_lang_and_topic(stack, text:
     assert "888-624-4752" in message["text"]
 
 
+HOME_VISIT = {
+    "en": "what should I do if ICE knocks on my door",
+    "es": "que hago si la migra toca mi puerta",
+    "zh-Hant": "如果ICE來敲我家的門，我該怎麼辦？",
+    "zh-Hans": "如果ICE来敲我家的门，我该怎么办？",
+    "ko": "ICE가 집 문을 두드리면 어떻게 해야 하나요?",
+    "tl": "ano ang gagawin ko kung kumatok ang ICE sa pinto namin",
+    "vi": "tôi phải làm gì nếu ICE gõ cửa nhà tôi",
+    "hy": "Ի՞նչ անեմ, եթե ICE-ը թակի իմ դուռը",
+    "fa": "اگر ICE در خانه‌ام را بزند چه کار کنم؟",
+    "ru": "что делать, если ICE стучит в мою дверь",
+    "ja": "ICEが家のドアをノックしたらどうすればいいですか",
+    "th": "ถ้า ICE มาเคาะประตูบ้านต้องทำอย่างไร",
+}
+
+
+@pytest.mark.parametrize("lang", list(HOME_VISIT))
+def test_every_launch_locale_is_understood_and_answered_in_its_own_language(stack, lang: str) -> None:  # type: ignore[no-untyped-def]
+    [[message]] = chat(stack, HOME_VISIT[lang])
+    assert (message["lang"], message["topic"]) == (lang, "rights.home_visit")
+    assert message["dir"] == ("rtl" if lang == "fa" else "ltr")
+    if lang != "en":
+        assert message["status"] == "draft"  # drafted translations say so until a person reviews them
+    assert "888-624-4752" in message["text"]
+
+
+def test_asking_for_another_language_switches_and_the_switch_sticks(stack) -> None:  # type: ignore[no-untyped-def]
+    first, second, third = chat(stack, "what should I do if ICE knocks on my door", "can you answer in Vietnamese?",
+                                "what if they have a warrant")
+    assert first[0]["lang"] == "en"
+    assert (second[0]["lang"], second[0]["topic"]) == ("vi", "conversation.language_set")
+    assert (third[0]["lang"], third[0]["topic"]) == ("vi", "rights.warrant")
+
+
+def test_the_language_keyword_and_a_number_choose_farsi_right_to_left(stack) -> None:  # type: ignore[no-untyped-def]
+    menu, chosen, answer = chat(stack, "language", "9", "I need a free lawyer")
+    assert menu[0]["topic"] == "conversation.language_menu" and menu[0]["buttons"][8]["title"] == "فارسی"
+    assert (chosen[0]["lang"], chosen[0]["dir"], chosen[0]["topic"]) == ("fa", "rtl", "conversation.language_set")
+    assert (answer[0]["lang"], answer[0]["dir"], answer[0]["topic"]) == ("fa", "rtl", "resources.legal_help")
+
+
 def test_the_conversation_keeps_its_language_and_switches_on_request(stack) -> None:  # type: ignore[no-untyped-def]
     first, second, third, fourth = chat(stack, "hola", "gracias", "english please", "what are my rights at work")
     assert first[0]["lang"] == "es" and first[0]["buttons"]
