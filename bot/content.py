@@ -46,6 +46,7 @@ _URL = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
 # A contact is a US phone number (888-624-4752), a short code (311, 988, 741741) or a web address.
 _CONTACT = re.compile(r"^(\d{3}-\d{3}-\d{4}|\d{3}|\d{6}|[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}(/[^\s]*)?)$")
 _INLINE_PHONE = re.compile(r"\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{4}\b")
+_INLINE_WEB = re.compile(r"\b(?:https?://|www\.)\S+|\b[a-z0-9-]+\.(?:org|gov|com|net|us|info)\b", re.IGNORECASE)
 
 
 class ContentError(ValueError):
@@ -225,6 +226,8 @@ def _check_locale(content: LocaleContent, values: Mapping[str, str]) -> list[str
             text = getattr(answer, channel)
             if _INLINE_PHONE.search(text):
                 errors.append(f"{where} ({channel}): a phone number is typed into the text; use its placeholder from contacts.yml")
+            if _INLINE_WEB.search(text):
+                errors.append(f"{where} ({channel}): a web address is typed into the text; use its placeholder from contacts.yml")
             unknown = sorted(set(placeholders(text)) - set(values))
             if unknown:
                 errors.append(f"{where} ({channel}): unknown placeholders {unknown}; use one of {sorted(values)}")

@@ -184,3 +184,11 @@ def test_stamp_with_a_reviewer_marks_entries_reviewed(content_dirs) -> None:  # 
     catalog = load_catalog(locales, directory)
     assert {a.status for a in catalog.locales["es"].answers.values()} == {"reviewed"}
     assert "reviewed_by: A. Reviewer" in (locales / "es.yml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("address", ["988lifeline.org", "https://example.com/help", "www.lacity.gov"])
+def test_web_address_typed_into_an_answer_is_refused(content_dirs, address: str) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    edit(locales / "es.yml", "De nada. ¿Algo más?", f"De nada. Vea {address}")
+    with pytest.raises(ContentError, match=r"conversation\.thank \(sms\): a web address is typed into the text"):
+        load_catalog(locales, directory)
