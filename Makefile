@@ -11,6 +11,10 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONWARNINGS := ignore::DeprecationWarning
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+# endpoints.yml reads these; a rasa command run by hand without them would create a file
+# literally named "${KYR_TRACKER_DB}".
+export KYR_TRACKER_DB ?= $(CURDIR)/var/trackers.db
+export KYR_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 
 .PHONY: run test chat train validate lint unit conversations nlu-eval e2e bench-nlu clean
 
