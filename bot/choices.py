@@ -26,15 +26,34 @@ LANGUAGE_MENU = "/change_language"
 _NUMBER = re.compile(r"^\s*#?(\d{1,2})\s*[.)]?\s*$")  # "2", "2.", "#2"; any script's digits
 
 
+# Letters typed interchangeably: Vietnamese đ without accents is d; an Arabic keyboard's yeh
+# and kaf are the Persian ones.
+_SAME_LETTER = str.maketrans({"đ": "d", "ي": "ی", "ك": "ک", "ى": "ی"})
+
+
 def fold(text: str) -> str:
-    """Compatibility-fold, lower-case, drop accents and trim: "ＬＡＮＧＵＡＧＥ!", "ngon ngu" match.
+    """Compatibility-fold, lower-case, drop Latin accents and trim: "ＬＡＮＧＵＡＧＥ!", "ngon ngu" match.
+
+    Only accents on Latin letters go: a Thai tone mark, a Japanese voicing mark or the
+    Cyrillic breve change the word ("ใช้" is not "ใช่", "й" is not "и").
 
     >>> fold("ＬＡＮＧＵＡＧＥ!") == fold("language"), fold("Ngôn ngữ") == fold("ngon ngu")
     (True, True)
+    >>> fold("BẮT ĐẦU") == fold("bat dau"), fold("كمك") == fold("کمک")
+    (True, True)
+    >>> fold("ใช้") == fold("ใช่"), fold("ヘルプ") == fold("ヘルフ"), fold("ЕЩЁ") == fold("ещё")
+    (False, False, True)
     """
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", bare).strip(" \t\n.!?¿¡。！？")
+    kept: list[str] = []
+    latin = False
+    for char in unicodedata.normalize("NFKD", text.casefold().translate(_SAME_LETTER)):
+        if unicodedata.combining(char):
+            if not latin:
+                kept.append(char)
+            continue
+        latin = unicodedata.name(char, "").startswith("LATIN")
+        kept.append(char)
+    return unicodedata.normalize("NFC", "".join(kept)).strip(" \t\n.!?¿¡。！？")
 
 
 def keywords(labels: Iterable[str]) -> frozenset[str]:

@@ -76,10 +76,21 @@ class Settings:
     session_max_age: int = 24 * 3600
     max_message_chars: int = 1600
     database_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
+    sms_reply_budget: float = 10.0
+    sms_max_segments: int = 5
     locales_dir: Path = PROJECT_ROOT / "locales"
     directory_dir: Path = PROJECT_ROOT / "data" / "directory"
     nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
     var_dir: Path = PROJECT_ROOT / "var"
+
+    @property
+    def gateway_db(self) -> Path:
+        """The SQLite file of the gateway's own state on the embedded default (see bot.gateway_store)."""
+        return self.var_dir / "gateway.db"
 
     @property
     def tracker_db(self) -> Path:
@@ -101,6 +112,12 @@ class Settings:
             "KYR_SESSION_MAX_AGE": str(self.session_max_age),
             "KYR_MAX_MESSAGE_CHARS": str(self.max_message_chars),
             "KYR_DATABASE_URL": self.database_url,
+            "KYR_PUBLIC_URL": self.public_url,
+            "KYR_TWILIO_ACCOUNT_SID": self.twilio_account_sid,
+            "KYR_TWILIO_AUTH_TOKEN": self.twilio_auth_token,
+            "KYR_TWILIO_API_URL": self.twilio_api_url,
+            "KYR_SMS_REPLY_BUDGET": str(self.sms_reply_budget),
+            "KYR_SMS_MAX_SEGMENTS": str(self.sms_max_segments),
             "KYR_LOCALES_DIR": str(self.locales_dir),
             "KYR_DIRECTORY_DIR": str(self.directory_dir),
             "KYR_NLU_DIR": str(self.nlu_dir),
@@ -141,6 +158,12 @@ class Settings:
             session_max_age=_int(env, "KYR_SESSION_MAX_AGE", 24 * 3600, 60, 30 * 24 * 3600),
             max_message_chars=_int(env, "KYR_MAX_MESSAGE_CHARS", 1600, 10, 100_000),
             database_url=env.get("KYR_DATABASE_URL", ""),
+            public_url=(env.get("KYR_PUBLIC_URL", "") or f"http://127.0.0.1:{_int(env, 'KYR_GATEWAY_PORT', 8000, 1, 65535)}").rstrip("/"),
+            twilio_account_sid=env.get("KYR_TWILIO_ACCOUNT_SID", ""),
+            twilio_auth_token=env.get("KYR_TWILIO_AUTH_TOKEN", ""),
+            twilio_api_url=env.get("KYR_TWILIO_API_URL", "") or "https://api.twilio.com",
+            sms_reply_budget=_float(env, "KYR_SMS_REPLY_BUDGET", 10.0),
+            sms_max_segments=_int(env, "KYR_SMS_MAX_SEGMENTS", 5, 1, 10),
             locales_dir=Path(env.get("KYR_LOCALES_DIR", "") or PROJECT_ROOT / "locales"),
             directory_dir=Path(env.get("KYR_DIRECTORY_DIR", "") or PROJECT_ROOT / "data" / "directory"),
             nlu_dir=Path(env.get("KYR_NLU_DIR", "") or PROJECT_ROOT / "data" / "nlu"),

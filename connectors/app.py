@@ -14,10 +14,14 @@ from werkzeug.exceptions import HTTPException
 
 from bot.choices import Offers
 from bot.content_store import ContentStore
+from bot.gateway_store import GatewayStore
 from bot.settings import Settings
 from connectors.chat import bp as chat_bp
 from connectors.health import bp as health_bp
 from connectors.rasa_client import RasaClient
+from connectors.twilio_rest import TwilioSender
+from connectors.twilio_sms import bp as twilio_sms_bp
+from connectors.twilio_worker import SmsWorker
 from connectors.web import bp as web_bp
 
 __all__ = ["create_app"]
@@ -32,15 +36,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    offers = Offers(max_age_seconds=settings.session_max_age)
+    content = ContentStore(settings.locales_dir, settings.directory_dir)
+    rasa = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_timeout)
+    store = GatewayStore(settings.gateway_db, settings.secret_key)
+    worker = SmsWorker(settings, content, rasa, store, offers, TwilioSender(settings))
     app.extensions["kyr311"] = {
-        "offers": Offers(max_age_seconds=settings.session_max_age),
-        "settings": settings,
-        "content": ContentStore(settings.locales_dir, settings.directory_dir),
-        "rasa": RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_timeout),
+        "settings": settings, "offers": offers, "content": content, "rasa": rasa, "gateway_store": store, "sms_worker": worker,
     }
+    if settings.twilio_auth_token:
+        worker.start()
     app.register_blueprint(health_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(twilio_sms_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -45,7 +45,7 @@ def _error(status: int, code: str, message: str, reply: BotMessage | None = None
     return jsonify(body), status
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     """NFC-normalize and drop control characters (keeping line breaks and tabs)."""
     text = unicodedata.normalize("NFC", text)
     return "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc").strip()
@@ -67,7 +67,7 @@ def _error_lang(catalog: Catalog, explicit: str | None, text: str, nlu_dir: Path
     return languages.choose(text, None, catalog.locales, nlu_dir=nlu_dir).lang if text else languages.DEFAULT_LOCALE
 
 
-def _to_message(raw: dict[str, Any], fallback_lang: str) -> BotMessage | None:
+def to_message(raw: dict[str, Any], fallback_lang: str) -> BotMessage | None:
     custom = raw.get("custom")
     if not isinstance(custom, dict) or not isinstance(custom.get("text"), str):
         return None
@@ -114,7 +114,7 @@ def post_message(token: str):  # type: ignore[no-untyped-def]
     if not isinstance(body.get("text"), str) or not isinstance(body.get("lang", ""), (str, type(None))):
         return _error(400, "bad_text", '"text" must be a string, and "lang", if given, a language tag such as "es".')
     explicit = _request_lang(catalog, body)
-    text = _clean(body["text"])
+    text = clean(body["text"])
     if not text:
         lang = _error_lang(catalog, explicit, text, settings.nlu_dir)
         return _error(400, "empty_message", "The message is empty.", answer(catalog, "system.empty_message", lang, "web"))
@@ -132,7 +132,7 @@ def post_message(token: str):  # type: ignore[no-untyped-def]
         reply = answer(catalog, "system.unavailable", lang, "web")
         log.warning("chat reply degraded: assistant unavailable (%.0f ms)", (time.monotonic() - started) * 1000)
         return _error(503, "assistant_unavailable", "The assistant is not available right now.", reply)
-    messages = [m for m in (_to_message(r, explicit or languages.DEFAULT_LOCALE) for r in raw) if m is not None]
+    messages = [m for m in (to_message(r, explicit or languages.DEFAULT_LOCALE) for r in raw) if m is not None]
     offers.remember(sender, [b["payload"] for m in messages for b in m["buttons"]])
     log.info("chat reply: %d messages in %.0f ms", len(messages), (time.monotonic() - started) * 1000)
     return jsonify(messages=messages)

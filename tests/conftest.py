@@ -95,3 +95,63 @@ def app(settings: Settings):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+class FakeTwilio:
+    """A real HTTP server on loopback standing in for Twilio's REST API: records each text sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, str]] = []
+        self.status = 201
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                from urllib.parse import parse_qs
+
+                form = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
+                if fake.status == 201:
+                    fake.sent.append({k: v[0] for k, v in form.items()} | {"path": self.path})
+                body = json.dumps({"sid": f"SM{len(fake.sent):032d}", "status": "queued"} if fake.status == 201
+                                  else {"code": 20500, "message": "down", "status": fake.status}).encode()
+                self.send_response(fake.status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count: int, timeout: float = 10.0) -> list[dict[str, str]]:
+        deadline = time.monotonic() + timeout
+        while len(self.sent) < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.sent
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_twilio() -> Iterator[FakeTwilio]:
+    fake = FakeTwilio()
+    yield fake
+    fake.close()
+
+
+TWILIO_TOKEN = "twilio-auth-token-" + "t" * 14
+PUBLIC_URL = "https://kyr311.example.org"
+
+
+@pytest.fixture
+def twilio_settings(settings: Settings, fake_twilio: FakeTwilio) -> Settings:
+    """Settings for the Twilio gateway behind a TLS proxy, with a short time budget."""
+    return replace(settings, twilio_auth_token=TWILIO_TOKEN, twilio_account_sid="AC" + "0" * 32,
+                   twilio_api_url=fake_twilio.url, public_url=PUBLIC_URL, sms_reply_budget=0.5, rasa_timeout=1.0)
