@@ -2,7 +2,7 @@
 
 >>> app = create_app(Settings.from_env({"KYR_SECRET_KEY": "k" * 32}))
 >>> sorted(bp for bp in app.blueprints)
-['chat', 'health', 'web']
+['chat', 'health', 'twilio_sms', 'web']
 """
 
 from __future__ import annotations
