@@ -34,6 +34,7 @@ __all__ = [
     "detect",
     "direction",
     "endonym",
+    "english_name",
     "named_language",
     "negotiate",
     "normalize",
@@ -53,6 +54,8 @@ class Language:
     babel_id: str
     lingua: str
     rtl: bool = False
+    # Twilio <Say>: (voice, language) when Twilio can speak it; else callers choose by keypad.
+    say: tuple[str, str] | None = None
 
 
 # The launch locales and the next ones of DESIGN.md. Which of them are served is decided by
@@ -60,18 +63,18 @@ class Language:
 LANGUAGES: dict[str, Language] = {
     lang.tag: lang
     for lang in (
-        Language("en", "en", "ENGLISH"),
-        Language("es", "es", "SPANISH"),
-        Language("zh-Hant", "zh_Hant", "CHINESE"),
-        Language("zh-Hans", "zh_Hans", "CHINESE"),
-        Language("ko", "ko", "KOREAN"),
-        Language("tl", "fil", "TAGALOG"),
-        Language("vi", "vi", "VIETNAMESE"),
+        Language("en", "en", "ENGLISH", say=("alice", "en-US")),
+        Language("es", "es", "SPANISH", say=("alice", "es-MX")),
+        Language("zh-Hant", "zh_Hant", "CHINESE", say=("alice", "zh-TW")),
+        Language("zh-Hans", "zh_Hans", "CHINESE", say=("alice", "zh-CN")),
+        Language("ko", "ko", "KOREAN", say=("alice", "ko-KR")),
+        Language("tl", "fil", "TAGALOG", say=("Google.fil-PH-Standard-A", "fil-PH")),
+        Language("vi", "vi", "VIETNAMESE", say=("Google.vi-VN-Standard-A", "vi-VN")),
         Language("hy", "hy", "ARMENIAN"),
         Language("fa", "fa", "PERSIAN", rtl=True),
-        Language("ru", "ru", "RUSSIAN"),
-        Language("ja", "ja", "JAPANESE"),
-        Language("th", "th", "THAI"),
+        Language("ru", "ru", "RUSSIAN", say=("alice", "ru-RU")),
+        Language("ja", "ja", "JAPANESE", say=("alice", "ja-JP")),
+        Language("th", "th", "THAI", say=("Google.th-TH-Standard-A", "th-TH")),
     )
 }
 _ALIASES = {
@@ -120,6 +123,11 @@ def endonym(tag: str) -> str:
     locale = Locale.parse(LANGUAGES[tag].babel_id)
     name = locale.get_display_name(locale) or tag
     return name[:1].upper() + name[1:]
+
+
+def english_name(tag: str) -> str:
+    """The language's name in English ("Persian"), for callers who cannot be spoken to in it."""
+    return Locale.parse(LANGUAGES[tag].babel_id).get_display_name("en") or tag
 
 
 def direction(tag: str) -> str:

@@ -2,7 +2,7 @@
 
 >>> app = create_app(Settings.from_env({"KYR_SECRET_KEY": "k" * 32}))
 >>> sorted(bp for bp in app.blueprints)
-['chat', 'health', 'twilio_sms', 'web']
+['chat', 'health', 'twilio_sms', 'twilio_voice', 'web']
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from connectors.health import bp as health_bp
 from connectors.rasa_client import RasaClient
 from connectors.twilio_rest import TwilioSender
 from connectors.twilio_sms import bp as twilio_sms_bp
+from connectors.twilio_voice import bp as twilio_voice_bp
 from connectors.twilio_worker import SmsWorker
 from connectors.web import bp as web_bp
 
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(chat_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(twilio_sms_bp)
+    app.register_blueprint(twilio_voice_bp)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
