@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export KYR_TRACKER_DB ?= $(CURDIR)/var/trackers.db
 export KYR_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 
-.PHONY: run test chat train validate lint unit conversations nlu-eval e2e bench-nlu clean
+.PHONY: run test chat train validate lint unit conversations nlu-eval e2e bench-nlu bench-sms clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(PY) ]; then \
@@ -65,6 +65,12 @@ test: validate lint unit train conversations nlu-eval e2e
 
 bench-nlu: $(STAMP)
 	$(PY) scripts/bench_nlu.py
+
+# SMS webhook latency against Rasa's REST channel, with wrk (from Debian, installed when root).
+bench-sms: train
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "bench-sms needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(PY) scripts/bench_sms.py
 
 clean:
 	rm -rf results reports .pytest_cache .mypy_cache .ruff_cache

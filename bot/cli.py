@@ -183,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "purge":
         from bot import retention
 
-        print(f"Deleted {retention.purge(settings.tracker_db, args.older_than)} conversations")
+        conversations, records = retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, args.older_than)
+        print(f"Deleted {conversations} conversations and {records} SMS gateway records")
         return 0
     if args.content_command == "check":
         return _content_check(settings)

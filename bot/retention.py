@@ -10,7 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-__all__ = ["purge"]
+__all__ = ["purge", "purge_all"]
 
 
 def purge(db_path: Path, older_than_days: int, now: float | None = None) -> int:
@@ -25,3 +25,17 @@ def purge(db_path: Path, older_than_days: int, now: float | None = None) -> int:
         old = [row[0] for row in db.execute("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?", (cutoff,))]
         db.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in old])
     return len(old)
+
+
+def purge_all(tracker_db: Path, gateway_db: Path, secret: str, older_than_days: int) -> tuple[int, int]:
+    """Purge the tracker store and the SMS gateway's records; return (conversations, records)."""
+    from bot.gateway_store import GatewayStore
+
+    conversations = purge(tracker_db, older_than_days)
+    if not gateway_db.exists():
+        return conversations, 0
+    store = GatewayStore(gateway_db, secret)
+    try:
+        return conversations, store.purge(older_than_days * 86400)
+    finally:
+        store.close()

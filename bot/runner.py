@@ -115,7 +115,7 @@ def run(settings: Settings, demo: bool) -> int:
         print("=" * 72 + "\nLOCAL DEMO MODE: made a local secret key in var/ because KYR_SECRET_KEY is not set."
               "\nDo not use demo mode for real residents.\n" + "=" * 72, flush=True)
     model = ensure_model()
-    retention.purge(settings.tracker_db, settings.retention_days)
+    retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, settings.retention_days)
     processes = start_services(settings, model)
     stopping = False
 
@@ -137,7 +137,7 @@ def run(settings: Settings, demo: bool) -> int:
                       f"\nor through the API: curl -X POST {base}/chat/sessions\nPress Ctrl-C to stop.\n", flush=True)
                 announced = True
             if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
-                retention.purge(settings.tracker_db, settings.retention_days)
+                retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, settings.retention_days)
                 last_purge = time.monotonic()
             time.sleep(0.5)
         return 0

@@ -98,7 +98,12 @@ def incoming_sms():  # type: ignore[no-untyped-def]
         reply = claim.reply or store.wait_reply(key, timeout=settings.sms_reply_budget + 3)
         log.info("sms: duplicate delivery answered from the first")
         return Response(reply or str(MessagingResponse()), mimetype="application/xml")
-    response = _answer(settings, store, key, phone)
+    try:
+        response = _answer(settings, store, key, phone)
+    except Exception as exc:  # a retry must not wait forever for a reply that will never come
+        log.error("sms: failed: %s", type(exc).__name__)
+        catalog: Catalog = _ext()["content"].get()
+        response = _texts(catalog, "system.unavailable", languages.DEFAULT_LOCALE)
     store.finish(key, response.get_data(as_text=True))
     return response
 

@@ -10,16 +10,19 @@ import os
 import shutil
 import sqlite3
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+from twilio.request_validator import RequestValidator
 
 from bot import runner
 from bot.fingerprint import model_path
 from bot.settings import Settings
+from tests.conftest import PUBLIC_URL, TWILIO_TOKEN, FakeTwilio
 
 pytestmark = pytest.mark.e2e
 
@@ -36,10 +39,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     # Copies of the content, so that the hot-reload test can edit them under the running server.
     shutil.copytree(runner.PROJECT_ROOT / "locales", var / "locales")
     shutil.copytree(runner.PROJECT_ROOT / "data" / "directory", var / "directory")
+    twilio = FakeTwilio()
     settings = Settings.from_env({
         "KYR_LOCALES_DIR": str(var / "locales"), "KYR_DIRECTORY_DIR": str(var / "directory"),
         "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "15005",
         "KYR_ACTIONS_PORT": "15055", "KYR_GATEWAY_PORT": "18000", "KYR_RETENTION_DAYS": "21",
+        "KYR_TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "KYR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "KYR_TWILIO_API_URL": twilio.url, "KYR_PUBLIC_URL": PUBLIC_URL,
     })
     log_path = var / "services.log"
     with log_path.open("wb") as log:
@@ -50,9 +56,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
                 assert time.monotonic() < deadline, "services did not become healthy in time"
                 time.sleep(1)
-            yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "processes": processes, "log": log_path}
+            yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "processes": processes,
+                   "log": log_path, "twilio": twilio}
         finally:
             runner.stop_services(processes)
+            twilio.close()
 
 
 def chat(stack: dict[str, Any], *texts: str, lang: str | None = None) -> list[list[dict[str, Any]]]:
@@ -195,6 +203,37 @@ def test_saved_content_edit_shows_in_the_next_reply_and_a_broken_one_changes_not
         assert after_broken["text"] == edited["text"]
     finally:
         save(original)
+
+
+def sms(stack: dict[str, Any], phone: str, body: str, sid: str) -> list[str]:
+    form = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": phone, "To": "+12135550100", "Body": body,
+            "NumMedia": "0", "FromCity": "LOS ANGELES", "FromZip": "90012", "FromState": "CA", "FromCountry": "US"}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + "/twilio/sms", form)
+    response = requests.post(f"{stack['url']}/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
+    assert response.status_code == 200, response.text
+    return [m.text or "" for m in ET.fromstring(response.text).iter("Message")]
+
+
+def test_a_scripted_sms_conversation_leaves_no_phone_number_in_any_log_database_or_tracker(stack) -> None:  # type: ignore[no-untyped-def]
+    residents = {"+12135550147": "es", "+13105550123": "en"}
+    script = {
+        "es": ["hola", "que hago si la migra toca mi puerta", "idioma", "2", "llámame al 213-555-0199", "PARAR", "hola?", "SÍ"],
+        "en": ["hi", "what should I do if ICE knocks on my door", "MORE", "HELP", "call me at (310) 555-0177"],
+    }
+    replies: dict[str, list[list[str]]] = {}
+    for n, (phone, lang) in enumerate(residents.items()):
+        replies[phone] = [sms(stack, phone, body, f"SM{n}{i:031d}") for i, body in enumerate(script[lang])]
+    spanish = replies["+12135550147"]
+    assert "888-624-4752" in spanish[1][0]  # the home-visit answer, in Spanish, with the hotline
+    assert "1 English" in spanish[2][0] and "2 Español" in spanish[2][0]  # the numbered language menu
+    assert spanish[5] == [] and spanish[6] == []  # PARAR: silence until SÍ
+    assert spanish[7] and "888-624-4752" in replies["+13105550123"][3][0]
+    var = stack["settings"].var_dir
+    written = b"".join(p.read_bytes() for p in var.rglob("*") if p.is_file() and p.suffix not in (".yml",))
+    trackers = sqlite3.connect(var / "trackers.db").execute("SELECT sender_id, data FROM events").fetchall()
+    for number in ("2135550147", "3105550123", "555-0147", "555-0123", "2135550199", "213-555-0199", "555-0177"):
+        assert number.encode() not in written, number
+        assert not any(number in str(row) for row in trackers), number
 
 
 def test_action_server_down_gives_the_fallback_then_healthz_fails(stack) -> None:  # type: ignore[no-untyped-def]
