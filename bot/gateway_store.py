@@ -83,6 +83,8 @@ class GatewayStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # WAL with NORMAL sync survives a crashed process (not a power cut) without an fsync a write.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._secret = secret.encode()
