@@ -10,7 +10,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-__all__ = ["purge", "purge_all"]
+__all__ = ["forget", "purge", "purge_all"]
 
 
 def purge(db_path: Path, older_than_days: int, now: float | None = None) -> int:
@@ -25,6 +25,17 @@ def purge(db_path: Path, older_than_days: int, now: float | None = None) -> int:
         old = [row[0] for row in db.execute("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?", (cutoff,))]
         db.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in old])
     return len(old)
+
+
+def forget(db_path: Path, sender_id: str) -> int:
+    """Delete one conversation from the embedded tracker store; return how many events went."""
+    if not db_path.exists():
+        return 0
+    with sqlite3.connect(db_path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "events" not in tables:
+            return 0
+        return db.execute("DELETE FROM events WHERE sender_id = ?", (sender_id,)).rowcount
 
 
 def purge_all(tracker_db: Path, gateway_db: Path, secret: str, older_than_days: int) -> tuple[int, int]:

@@ -81,6 +81,29 @@ def healthy(settings: Settings) -> bool:
         return False
 
 
+# One message in each kind of script: the first message loads the segmenters (jieba, newmm),
+# lingua's models and trains the language classifier, which takes seconds. A resident must
+# not wait for that, so the runner sends these before it says Ready.
+WARM_UP = ("hello", "hola", "你好", "こんにちは", "สวัสดี", "안녕하세요", "سلام", "привет", "բարեւ", "xin chào")
+WARM_UP_SENDER = "kyr311-warm-up"
+
+
+def warm_up(settings: Settings, timeout: float = 120.0) -> bool:
+    """Send the warm-up messages straight to Rasa; True when every one was answered."""
+    ok = True
+    for text in WARM_UP:
+        body = json.dumps({"sender": WARM_UP_SENDER, "message": text, "metadata": {"channel": "web"}}).encode()
+        request = urllib.request.Request(f"{settings.rasa_url}/webhooks/rest/webhook", data=body,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                ok &= bool(json.load(response))
+        except (urllib.error.URLError, OSError, ValueError):
+            ok = False
+    retention.forget(settings.tracker_db, WARM_UP_SENDER)
+    return ok
+
+
 def start_services(settings: Settings, model: Path, log: IO[bytes] | None = None) -> list[subprocess.Popen[bytes]]:
     """Start the action server, Rasa and the gateway; `log` receives their output."""
     env = service_env(settings)
@@ -132,6 +155,7 @@ def run(settings: Settings, demo: bool) -> int:
                 print("A service stopped unexpectedly; stopping the others.", file=sys.stderr)
                 return 1
             if not announced and healthy(settings):
+                warm_up(settings)
                 base = f"http://{settings.gateway_host}:{settings.gateway_port}"
                 print(f"\nReady. Chat in a browser at {base}/ , in a terminal with 'make chat',"
                       f"\nor through the API: curl -X POST {base}/chat/sessions\nPress Ctrl-C to stop.\n", flush=True)

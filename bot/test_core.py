@@ -75,3 +75,14 @@ def test_demo_mode_makes_and_keeps_a_local_secret(tmp_path: Path) -> None:
 def test_bad_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"KYR_SECRET_KEY": "k" * 32, name: value})
+
+
+def test_forget_removes_one_conversation(tmp_path: Path) -> None:
+    db = tmp_path / "trackers.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE events (sender_id TEXT, timestamp REAL)")
+        conn.executemany("INSERT INTO events VALUES (?, ?)", [("a", 1.0), ("a", 2.0), ("b", 3.0)])
+    assert retention.forget(db, "a") == 2 and retention.forget(db, "a") == 0
+    with sqlite3.connect(db) as conn:
+        assert [r[0] for r in conn.execute("SELECT sender_id FROM events")] == ["b"]
+    assert retention.forget(tmp_path / "missing.db", "a") == 0

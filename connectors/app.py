@@ -8,10 +8,12 @@
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from bot import languages
 from bot.choices import Offers
 from bot.content_store import ContentStore
 from bot.gateway_store import GatewayStore
@@ -47,6 +49,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     }
     if settings.twilio_auth_token:
         worker.start()
+        # The SMS webhook detects the language of a new conversation's first message:
+        # load the detectors now rather than on a resident's message.
+        threading.Thread(target=languages.detect, args=("warm up", list(languages.LANGUAGES)),
+                         kwargs={"nlu_dir": settings.nlu_dir}, daemon=True).start()
     app.register_blueprint(health_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(web_bp)

@@ -128,6 +128,7 @@ def main() -> int:
                     if time.monotonic() > deadline or any(p.poll() is not None for p in processes):
                         raise SystemExit("services did not start:\n" + (work / "services.log").read_text(errors="replace")[-2000:])
                     time.sleep(1)
+                runner.warm_up(settings)
                 results = bench(settings, args, work)
             finally:
                 runner.stop_services(processes)

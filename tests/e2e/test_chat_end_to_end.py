@@ -56,6 +56,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
                 assert time.monotonic() < deadline, "services did not become healthy in time"
                 time.sleep(1)
+            assert runner.warm_up(settings), "the warm-up messages got no answer"
             yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "processes": processes,
                    "log": log_path, "twilio": twilio}
         finally:
