@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export KYR_TRACKER_DB ?= $(CURDIR)/var/trackers.db
 export KYR_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 
-.PHONY: run test chat train validate lint unit conversations nlu-eval e2e bench-nlu bench-sms clean
+.PHONY: run test chat train validate lint unit conversations nlu-eval e2e browser bench-nlu bench-sms clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(PY) ]; then \
@@ -57,7 +57,13 @@ conversations: train
 nlu-eval: train
 	$(PY) scripts/nlu_eval.py "$$($(BIN)/kyr311 model-path)" $(HELD_OUT) --min-f1 $(MIN_F1) --min-f1-for en=0.95 --min-f1-for es=0.95
 
-e2e: train
+# Debian's Chromium for the widget's browser tests (installed when run as root).
+browser:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && { DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }; } \
+	  || { echo "the browser tests need Chromium: apt-get install chromium" >&2; exit 1; }
+
+e2e: train browser
 	$(BIN)/pytest -m e2e -q
 
 test: validate lint unit train conversations nlu-eval e2e

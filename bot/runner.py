@@ -22,7 +22,7 @@ from bot import retention
 from bot.fingerprint import model_path
 from bot.settings import PROJECT_ROOT, Settings
 
-__all__ = ["ensure_model", "healthy", "run", "service_env", "start_services", "stop_services"]
+__all__ = ["ensure_model", "healthy", "run", "service_env", "start_actions", "start_services", "stop_services"]
 
 MODELS_DIR = PROJECT_ROOT / "models"
 PURGE_EVERY_SECONDS = 3600
@@ -104,10 +104,19 @@ def warm_up(settings: Settings, timeout: float = 120.0) -> bool:
     return ok
 
 
+def _actions_command(settings: Settings) -> list[str]:
+    return [_bin("python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)]
+
+
+def start_actions(settings: Settings, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """Start the action server alone (again, after it stopped)."""
+    return subprocess.Popen(_actions_command(settings), cwd=PROJECT_ROOT, env=service_env(settings), stdout=log, stderr=log)
+
+
 def start_services(settings: Settings, model: Path, log: IO[bytes] | None = None) -> list[subprocess.Popen[bytes]]:
     """Start the action server, Rasa and the gateway; `log` receives their output."""
     env = service_env(settings)
-    actions = [_bin("python"), "-m", "rasa_sdk", "--actions", "actions", "-p", str(settings.actions_port)]
+    actions = _actions_command(settings)
     rasa = [
         _bin("rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",

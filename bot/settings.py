@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -49,6 +50,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Web origins such as https://www.lacity.gov, comma-separated."""
+    origins = tuple(o.strip().rstrip("/") for o in env.get(name, "").split(",") if o.strip())
+    for origin in origins:
+        if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", origin):
+            raise SettingsError(f"{name}: {origin!r} is not a web origin: write it like https://www.lacity.gov (no path)")
+    return origins
+
+
 def demo_secret(path: Path) -> str:
     """Return the local demo secret kept in `path`, creating it on first use."""
     if path.exists():
@@ -86,6 +96,7 @@ class Settings:
     directory_dir: Path = PROJECT_ROOT / "data" / "directory"
     nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
     var_dir: Path = PROJECT_ROOT / "var"
+    widget_origins: tuple[str, ...] = ()
 
     @property
     def gateway_db(self) -> Path:
@@ -122,6 +133,7 @@ class Settings:
             "KYR_DIRECTORY_DIR": str(self.directory_dir),
             "KYR_NLU_DIR": str(self.nlu_dir),
             "KYR_VAR_DIR": str(self.var_dir),
+            "KYR_WIDGET_ORIGINS": ",".join(self.widget_origins),
         }
 
     @classmethod
@@ -168,4 +180,5 @@ class Settings:
             directory_dir=Path(env.get("KYR_DIRECTORY_DIR", "") or PROJECT_ROOT / "data" / "directory"),
             nlu_dir=Path(env.get("KYR_NLU_DIR", "") or PROJECT_ROOT / "data" / "nlu"),
             var_dir=var_dir,
+            widget_origins=_origins(env, "KYR_WIDGET_ORIGINS"),
         )

@@ -11,6 +11,7 @@ import logging
 import threading
 
 from flask import Flask, jsonify
+from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from bot import languages
@@ -53,6 +54,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         # load the detectors now rather than on a resident's message.
         threading.Thread(target=languages.detect, args=("warm up", list(languages.LANGUAGES)),
                          kwargs={"nlu_dir": settings.nlu_dir}, daemon=True).start()
+    if settings.widget_origins:
+        # Host pages on these origins may call the chat API from the widget; no cookies cross.
+        CORS(app, resources={r"/chat/*": {"origins": list(settings.widget_origins)}},
+             methods=["POST", "DELETE"], allow_headers=["Content-Type"], supports_credentials=False, max_age=600)
     app.register_blueprint(health_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(web_bp)

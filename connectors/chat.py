@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, current_app, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from bot import choices, languages, privacy
+from bot import choices, languages, privacy, retention
 from bot.choices import Offers
 from bot.content import Catalog
 from bot.messages import BotMessage, answer
@@ -97,13 +97,33 @@ def create_session():  # type: ignore[no-untyped-def]
     return jsonify(session=token), 201
 
 
+def _session_id(settings: Settings, token: str) -> str:
+    """The random id inside a session token; raises SignatureExpired or BadSignature."""
+    return str(_serializer(settings).loads(token, max_age=settings.session_max_age))
+
+
+@bp.delete("/sessions/<token>")
+def delete_session(token: str):  # type: ignore[no-untyped-def]
+    """Forget a web conversation now (the widget's Clear chat and Quick exit)."""
+    settings: Settings = _ext()["settings"]
+    try:
+        session_id = _serializer(settings).loads(token)  # an expired session may still be forgotten
+    except BadSignature:
+        return _error(404, "unknown_session", "No such chat session.")
+    sender = privacy.conversation_id(settings.secret_key, "web", session_id)
+    _ext()["offers"].forget(sender)
+    events = retention.forget(settings.tracker_db, sender)
+    log.info("chat session forgotten on request (%d events)", events)
+    return "", 204
+
+
 @bp.post("/sessions/<token>/messages")
 def post_message(token: str):  # type: ignore[no-untyped-def]
     started = time.monotonic()
     settings: Settings = _ext()["settings"]
     catalog: Catalog = _ext()["content"].get()
     try:
-        session_id = _serializer(settings).loads(token, max_age=settings.session_max_age)
+        session_id = _session_id(settings, token)
     except SignatureExpired:
         return _error(410, "session_expired", "This chat session has expired: create a new one with POST /chat/sessions.")
     except BadSignature:

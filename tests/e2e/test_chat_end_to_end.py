@@ -7,11 +7,8 @@ after training; skipped elsewhere when no model for the current inputs exists.
 from __future__ import annotations
 
 import os
-import shutil
 import sqlite3
-import time
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,50 +16,10 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from bot import runner
-from bot.fingerprint import model_path
-from bot.settings import Settings
-from tests.conftest import PUBLIC_URL, TWILIO_TOKEN, FakeTwilio
+from tests.conftest import PUBLIC_URL, TWILIO_TOKEN
+from tests.e2e.conftest import restart_actions
 
 pytestmark = pytest.mark.e2e
-
-SECRET = "e2e-secret-" + "z" * 40
-START_TIMEOUT = 240
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    model = model_path(runner.PROJECT_ROOT, runner.MODELS_DIR, runner.rasa_version())
-    if not model.exists():
-        pytest.skip("no trained model for the current inputs: run 'make train'")
-    var = tmp_path_factory.mktemp("var")
-    # Copies of the content, so that the hot-reload test can edit them under the running server.
-    shutil.copytree(runner.PROJECT_ROOT / "locales", var / "locales")
-    shutil.copytree(runner.PROJECT_ROOT / "data" / "directory", var / "directory")
-    twilio = FakeTwilio()
-    settings = Settings.from_env({
-        "KYR_LOCALES_DIR": str(var / "locales"), "KYR_DIRECTORY_DIR": str(var / "directory"),
-        "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "15005",
-        "KYR_ACTIONS_PORT": "15055", "KYR_GATEWAY_PORT": "18000", "KYR_RETENTION_DAYS": "21",
-        "KYR_TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "KYR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "KYR_TWILIO_API_URL": twilio.url, "KYR_PUBLIC_URL": PUBLIC_URL,
-    })
-    log_path = var / "services.log"
-    with log_path.open("wb") as log:
-        processes = runner.start_services(settings, model, log)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not runner.healthy(settings):
-                assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, "services did not become healthy in time"
-                time.sleep(1)
-            assert runner.warm_up(settings), "the warm-up messages got no answer"
-            yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "processes": processes,
-                   "log": log_path, "twilio": twilio}
-        finally:
-            runner.stop_services(processes)
-            twilio.close()
-
 
 def chat(stack: dict[str, Any], *texts: str, lang: str | None = None) -> list[list[dict[str, Any]]]:
     url = stack["url"]
@@ -249,3 +206,4 @@ def test_action_server_down_gives_the_fallback_then_healthz_fails(stack) -> None
     assert (message["lang"], message["topic"]) == ("es", "system.unavailable")
     assert "888-624-4752" in message["text"]
     assert requests.get(f"{url}/healthz", timeout=10).status_code == 503
+    restart_actions(stack)  # the stack is shared with the other end-to-end modules
