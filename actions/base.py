@@ -57,6 +57,9 @@ class Turn:
         self.current_lang: str | None = tracker.get_slot(LANG_SLOT)
         self.lang_chosen: bool = bool(tracker.get_slot(CHOSEN_SLOT))
         self.fallbacks: float = tracker.get_slot(FALLBACK_SLOT) or 0.0
+        self.media: tuple[str, ...] = tuple(u for u in metadata.get("media") or () if isinstance(u, str))
+        self.slots: dict[str, Any] = dict(tracker.slots)
+        self.sender: str = tracker.sender_id  # already a keyed hash (bot.privacy)
 
     def entity(self, name: str) -> str | None:
         """The first value of entity `name` in the message."""

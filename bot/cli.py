@@ -1,4 +1,4 @@
-"""The `kyr311` command line: train, run, chat, check content, purge old conversations."""
+"""The `kyr311` command line: train, run, chat, check content, purge old conversations, liaison accounts."""
 
 from __future__ import annotations
 
@@ -122,6 +122,55 @@ def _chat(url: str, lang: str | None) -> int:
                 print(f"  {number}. {button['title']}  ({button['payload']})")
 
 
+def _read_password(from_stdin: bool) -> str | None:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("New password (at least 12 characters): ")
+    if getpass.getpass("The same password again: ") != first:
+        print("The two passwords differ: nothing changed.", file=sys.stderr)
+        return None
+    return first
+
+
+def _liaison(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.liaisons import AccountError, LiaisonStore, database_url, department_names
+
+    store = LiaisonStore(database_url(settings))
+    try:
+        if args.liaison_command == "list":
+            for account in store.accounts():
+                state = "disabled" if account.disabled else "locked" if account.locked else "active"
+                print(f"{account.username:32} {account.department:24} {state:9} created {account.created_at:%Y-%m-%d}")
+            return 0
+        if args.liaison_command == "disable":
+            if not store.disable(args.username):
+                print(f"No account {args.username!r}. 'kyr311 liaison list' lists them.", file=sys.stderr)
+                return 1
+            print(f"Disabled {args.username}; its sessions have ended.")
+            return 0
+        known = department_names(settings.directory_dir)
+        if args.liaison_command == "add" and known is not None and args.department not in known:
+            print(f"Unknown department {args.department!r}. Valid keys:\n  " + "\n  ".join(sorted(known)), file=sys.stderr)
+            return 1
+        password = _read_password(args.password_stdin)
+        if password is None:
+            return 1
+        if args.liaison_command == "set-password":
+            store.set_password(args.username, password)
+            print(f"New password set for {args.username}; its sessions have ended.")
+            return 0
+        liaison = store.add(args.username, args.department, password)
+        print(f"Added {liaison.username} for {liaison.department}: they sign in at {settings.public_url}/liaison/login")
+        return 0
+    except AccountError as exc:
+        print(f"Nothing changed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        store.close()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyr311", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -153,6 +202,17 @@ def _parser() -> argparse.ArgumentParser:
     stamp.add_argument("--reviewed-by", default=None, help="mark the stamped entries reviewed by this person")
     purge = sub.add_parser("purge", help="delete conversations idle for longer than DAYS")
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    liaison = sub.add_parser("liaison", help="accounts of the departments' Immigrant Affairs Liaisons (the /liaison inbox)")
+    liaison_sub = liaison.add_subparsers(dest="liaison_command", required=True)
+    for name, text in (("add", "create an account for one department's liaison"),
+                       ("set-password", "set a new password (unlocks the account, ends its sessions)")):
+        account = liaison_sub.add_parser(name, help=text)
+        account.add_argument("--username", required=True)
+        if name == "add":
+            account.add_argument("--department", required=True, help="a department key of data/directory/departments.yml")
+        account.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    liaison_sub.add_parser("list", help="every account, its department and state")
+    liaison_sub.add_parser("disable", help="disable an account and end its sessions").add_argument("--username", required=True)
     return parser
 
 
@@ -186,6 +246,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         conversations, records = retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, args.older_than)
         print(f"Deleted {conversations} conversations and {records} SMS gateway records")
         return 0
+    if args.command == "liaison":
+        return _liaison(settings, args)
     if args.content_command == "check":
         return _content_check(settings)
     if args.content_command == "status":

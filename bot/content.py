@@ -44,6 +44,10 @@ LEGAL_HELP_PLACEHOLDER = "hotline"
 RUNTIME_PLACEHOLDERS = {
     "retention_days": "30", "max_chars": "1600", "date": "2026-01-01",
     "number": "1", "choice": "English", "digit": "1", "url": "https://311.example/chat?lang=en", "language": "English",
+    # Resources and reports: a typical three-entry list, a place, a department, a summary.
+    "place": "Boyle Heights", "department": "Recreation and Parks", "code": "KYR-7KQM-3XPA", "miles": "2.4",
+    "list": "• L.A. Rapid Response Hotline 888-624-4752, open 24 hours • 211 LA, 2-1-1 • County Office of Immigrant Affairs 800-593-8222",
+    "summary": "What: agents at the park. Where: MacArthur Park. When: now.", "value": "MacArthur Park",
 }
 _URL = re.compile(r"^https?://[^\s/$.?#].[^\s]*$")
 # A contact is a US phone number (888-624-4752), a short code (311, 988, 741741) or a web address.

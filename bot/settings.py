@@ -97,11 +97,17 @@ class Settings:
     nlu_dir: Path = PROJECT_ROOT / "data" / "nlu"
     var_dir: Path = PROJECT_ROOT / "var"
     widget_origins: tuple[str, ...] = ()
+    delivery_config: Path | None = None
 
     @property
     def gateway_db(self) -> Path:
         """The SQLite file of the gateway's own state on the embedded default (see bot.gateway_store)."""
         return self.var_dir / "gateway.db"
+
+    @property
+    def reports_url(self) -> str:
+        """The reports database (shared with liaison accounts): KYR_DATABASE_URL, else SQLite in var/."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'reports.db'}"
 
     @property
     def tracker_db(self) -> Path:
@@ -134,6 +140,7 @@ class Settings:
             "KYR_NLU_DIR": str(self.nlu_dir),
             "KYR_VAR_DIR": str(self.var_dir),
             "KYR_WIDGET_ORIGINS": ",".join(self.widget_origins),
+            "KYR_DELIVERY_CONFIG": str(self.delivery_config or ""),
         }
 
     @classmethod
@@ -181,4 +188,5 @@ class Settings:
             nlu_dir=Path(env.get("KYR_NLU_DIR", "") or PROJECT_ROOT / "data" / "nlu"),
             var_dir=var_dir,
             widget_origins=_origins(env, "KYR_WIDGET_ORIGINS"),
+            delivery_config=Path(env["KYR_DELIVERY_CONFIG"]) if env.get("KYR_DELIVERY_CONFIG", "").strip() else None,
         )

@@ -2,7 +2,7 @@
 
 >>> app = create_app(Settings.from_env({"KYR_SECRET_KEY": "k" * 32}))
 >>> sorted(bp for bp in app.blueprints)
-['chat', 'health', 'twilio_sms', 'twilio_voice', 'web']
+['chat', 'health', 'liaison', 'twilio_sms', 'twilio_voice', 'web']
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ import threading
 
 from flask import Flask, jsonify
 from flask_cors import CORS
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from bot import languages
 from bot.choices import Offers
 from bot.content_store import ContentStore
 from bot.gateway_store import GatewayStore
+from bot.liaisons import LiaisonStore, database_url
+from bot.reports import ReportStore
 from bot.settings import Settings
+from connectors import liaison
 from connectors.chat import bp as chat_bp
 from connectors.health import bp as health_bp
 from connectors.rasa_client import RasaClient
@@ -63,6 +67,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(web_bp)
     app.register_blueprint(twilio_sms_bp)
     app.register_blueprint(twilio_voice_bp)
+    try:  # the liaison inbox, on the reports database (KYR_DATABASE_URL, else SQLite in var/)
+        liaison.init_app(app, ReportStore(database_url(settings), settings.secret_key), LiaisonStore(database_url(settings)))
+    except (SQLAlchemyError, OSError) as exc:  # residents are still answered without the inbox
+        logging.getLogger(__name__).error("liaison inbox off: cannot open the reports database (%s)", type(exc).__name__)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
