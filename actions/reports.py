@@ -32,9 +32,15 @@ SKIP = '/deny{"report_skip": "yes"}'
 NOW = '/affirm{"report_skip": "now"}'
 
 
-@functools.lru_cache(maxsize=1)
-def place_data() -> places.Places:
+@functools.lru_cache(maxsize=2)
+def _places(stamp: tuple[tuple[str, float], ...]) -> places.Places:
     return places.load_places(settings().directory_dir)
+
+
+def place_data() -> places.Places:
+    """The City's places and departments, read again when a directory file changed."""
+    folder = settings().directory_dir
+    return _places(tuple((p.name, p.stat().st_mtime) for p in sorted(folder.glob("*.yml"))))
 
 
 @functools.lru_cache(maxsize=1)

@@ -171,6 +171,26 @@ def _liaison(settings: Settings, args: argparse.Namespace) -> int:
         store.close()
 
 
+def _reports_export(settings: Settings, department: str | None, out: Path | None) -> int:
+    """Write reports in Open311 GeoReport v2 form (a department's, or the general ones)."""
+    from bot.liaisons import department_names
+    from bot.open311 import export
+    from bot.reports import ReportStore
+
+    store = ReportStore(settings.reports_url, settings.secret_key)
+    try:
+        reports = store.list_for(department) if department else store.general()
+    finally:
+        store.close()
+    text = json.dumps(export(reports, agency_names=department_names(settings.directory_dir)), ensure_ascii=False, indent=2)
+    if out is None:
+        print(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        print(f"Wrote {len(reports)} reports to {out}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyr311", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -202,6 +222,11 @@ def _parser() -> argparse.ArgumentParser:
     stamp.add_argument("--reviewed-by", default=None, help="mark the stamped entries reviewed by this person")
     purge = sub.add_parser("purge", help="delete conversations idle for longer than DAYS")
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    reports = sub.add_parser("reports", help="reports of enforcement on City property")
+    reports_sub = reports.add_subparsers(dest="reports_command", required=True)
+    exported = reports_sub.add_parser("export", help="print reports as Open311 GeoReport v2 service requests (JSON)")
+    exported.add_argument("--department", help="a department key (data/directory/departments.yml); default: general reports")
+    exported.add_argument("--out", type=Path, help="write to this file instead of printing")
     liaison = sub.add_parser("liaison", help="accounts of the departments' Immigrant Affairs Liaisons (the /liaison inbox)")
     liaison_sub = liaison.add_subparsers(dest="liaison_command", required=True)
     for name, text in (("add", "create an account for one department's liaison"),
@@ -242,10 +267,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _chat(args.url.rstrip("/"), args.lang)
     if args.command == "purge":
         from bot import retention
+        from bot.reports import ReportStore
 
         conversations, records = retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, args.older_than)
-        print(f"Deleted {conversations} conversations and {records} SMS gateway records")
+        reports = ReportStore(settings.reports_url, settings.secret_key)
+        try:
+            delivered = reports.purge_delivered(args.older_than)
+        finally:
+            reports.close()
+        print(f"Deleted {conversations} conversations, {records} SMS gateway records and {delivered} delivered reports")
         return 0
+    if args.command == "reports":
+        return _reports_export(settings, args.department, args.out)
     if args.command == "liaison":
         return _liaison(settings, args)
     if args.content_command == "check":

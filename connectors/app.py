@@ -18,8 +18,9 @@ from werkzeug.exceptions import HTTPException
 from bot import languages
 from bot.choices import Offers
 from bot.content_store import ContentStore
+from bot.delivery import Deliverer, load_delivery_config
 from bot.gateway_store import GatewayStore
-from bot.liaisons import LiaisonStore, database_url
+from bot.liaisons import LiaisonStore, department_names
 from bot.reports import ReportStore
 from bot.settings import Settings
 from connectors import liaison
@@ -35,6 +36,16 @@ from connectors.web import bp as web_bp
 __all__ = ["create_app"]
 
 MAX_BODY_BYTES = 64 * 1024
+
+
+def _start_delivery(app: Flask, settings: Settings, reports: ReportStore) -> None:
+    """Deliver saved reports to the liaisons' e-mail and webhooks (KYR_DELIVERY_CONFIG), in the background."""
+    if settings.delivery_config is None:
+        return
+    sinks, routing = load_delivery_config(settings.delivery_config)
+    deliverer = Deliverer(reports, sinks, routing, agency_names=department_names(settings.directory_dir))
+    app.extensions["kyr311"]["deliverer"] = deliverer
+    deliverer.start()
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -68,9 +79,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(twilio_sms_bp)
     app.register_blueprint(twilio_voice_bp)
     try:  # the liaison inbox, on the reports database (KYR_DATABASE_URL, else SQLite in var/)
-        liaison.init_app(app, ReportStore(database_url(settings), settings.secret_key), LiaisonStore(database_url(settings)))
+        reports = ReportStore(settings.reports_url, settings.secret_key)
+        liaison.init_app(app, reports, LiaisonStore(settings.reports_url))
     except (SQLAlchemyError, OSError) as exc:  # residents are still answered without the inbox
         logging.getLogger(__name__).error("liaison inbox off: cannot open the reports database (%s)", type(exc).__name__)
+    else:
+        _start_delivery(app, settings, reports)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):  # type: ignore[no-untyped-def]

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import email
 import json
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from bot.settings import PROJECT_ROOT, Settings
 
@@ -155,3 +159,72 @@ def twilio_settings(settings: Settings, fake_twilio: FakeTwilio) -> Settings:
     """Settings for the Twilio gateway behind a TLS proxy, with a short time budget."""
     return replace(settings, twilio_auth_token=TWILIO_TOKEN, twilio_account_sid="AC" + "0" * 32,
                    twilio_api_url=fake_twilio.url, public_url=PUBLIC_URL, sms_reply_budget=0.5, rasa_timeout=1.0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class SmtpServer:
+    """A real SMTP server (aiosmtpd) on loopback that records each message; can be stopped and started again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.messages: list[tuple[list[str], Message]] = []
+        self.controller: Controller | None = None
+        self.start()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
+        return "250 OK"
+
+    def start(self) -> None:
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+class Webhook:
+    """A real HTTP receiver on loopback that records every POST; answers `status`; can be stopped and started again."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.received: list[tuple[dict[str, str], bytes, int]] = []  # headers, body, the status answered
+        self.status = 200
+        self.server: ThreadingHTTPServer | None = None
+        self.start()
+
+    @property
+    def accepted(self) -> list[dict[str, Any]]:
+        return [json.loads(body) for _, body, status in self.received if status == 200]
+
+    def start(self) -> None:
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = hook.status
+                hook.received.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None

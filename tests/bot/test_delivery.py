@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import email
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from bot.delivery import (
     Deliverer,
@@ -30,6 +25,7 @@ from bot.delivery import (
 )
 from bot.reports import NewReport, ReportStore
 from bot.settings import PROJECT_ROOT
+from tests.conftest import SmtpServer, Webhook
 
 SECRET = "delivery-secret-" + "d" * 30
 HOOK_SECRET = "hook-secret-" + "h" * 20
@@ -39,75 +35,6 @@ ROUTING = Routing({"recreation_parks": ["liaison.parks@city.example"], "public_l
                   ["immigrant-affairs@city.example"])
 WHAT = "Agentes con chalecos en la alberca de los niños"
 CONTACT = "+1 213 555 0147"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class SmtpServer:
-    """A real SMTP server (aiosmtpd) on loopback that records each message; can be stopped and started again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.messages: list[tuple[list[str], Message]] = []
-        self.controller: Controller | None = None
-        self.start()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append((list(envelope.rcpt_tos), email.message_from_bytes(envelope.content)))
-        return "250 OK"
-
-    def start(self) -> None:
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-class Webhook:
-    """A real HTTP receiver on loopback that records every POST; answers `status`; can be stopped and started again."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.received: list[tuple[dict[str, str], bytes, int]] = []  # headers, body, the status answered
-        self.status = 200
-        self.server: ThreadingHTTPServer | None = None
-        self.start()
-
-    @property
-    def accepted(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body, status in self.received if status == 200]
-
-    def start(self) -> None:
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: object) -> None:
-                pass
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = hook.status
-                hook.received.append(({k.lower(): v for k, v in self.headers.items()}, body, status))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
 
 
 @pytest.fixture

@@ -14,10 +14,20 @@ import pytest
 from bot import runner
 from bot.fingerprint import model_path
 from bot.settings import Settings
-from tests.conftest import PUBLIC_URL, TWILIO_TOKEN, FakeTwilio
+from tests.conftest import PUBLIC_URL, TWILIO_TOKEN, FakeTwilio, SmtpServer, Webhook
 
 SECRET = "e2e-secret-" + "z" * 40
 START_TIMEOUT = 240
+# Reports go to a real SMTP server and a webhook receiver on loopback (bot/delivery.py).
+DELIVERY = """
+sinks:
+  - {{name: email, type: smtp, host: 127.0.0.1, port: {smtp}, sender: kyr311@example.org}}
+  - {{name: crm, type: webhook, url: "{hook}", secret: e2e-webhook-secret}}
+routing:
+  general: [immigrant-affairs@example.org]
+  liaisons:
+    recreation_parks: [liaison.parks@example.org]
+"""
 HOST_PAGE_PORT = 18081  # another origin that embeds the widget (test_widget_browser)
 
 
@@ -31,13 +41,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     shutil.copytree(runner.PROJECT_ROOT / "locales", var / "locales")
     shutil.copytree(runner.PROJECT_ROOT / "data" / "directory", var / "directory")
     twilio = FakeTwilio()
+    smtp, hook = SmtpServer(), Webhook()
+    delivery = var / "delivery.yml"
+    delivery.write_text(DELIVERY.format(smtp=smtp.port, hook=hook.url), encoding="utf-8")
     settings = Settings.from_env({
         "KYR_LOCALES_DIR": str(var / "locales"), "KYR_DIRECTORY_DIR": str(var / "directory"),
         "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "15005",
         "KYR_ACTIONS_PORT": "15055", "KYR_GATEWAY_PORT": "18000", "KYR_RETENTION_DAYS": "21",
         "KYR_TWILIO_AUTH_TOKEN": TWILIO_TOKEN, "KYR_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
         "KYR_TWILIO_API_URL": twilio.url, "KYR_PUBLIC_URL": PUBLIC_URL,
-        "KYR_WIDGET_ORIGINS": f"http://127.0.0.1:{HOST_PAGE_PORT}",
+        "KYR_WIDGET_ORIGINS": f"http://127.0.0.1:{HOST_PAGE_PORT}", "KYR_DELIVERY_CONFIG": str(delivery),
     })
     log_path = var / "services.log"
     with log_path.open("wb") as log:
@@ -50,10 +63,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 time.sleep(1)
             assert runner.warm_up(settings), "the warm-up messages got no answer"
             yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "processes": processes,
-                   "log": log_path, "twilio": twilio}
+                   "log": log_path, "twilio": twilio,
+                   "smtp": smtp, "webhook": hook}
         finally:
             runner.stop_services(processes)
             twilio.close()
+            smtp.stop()
+            hook.stop()
 
 
 def restart_actions(stack: dict[str, Any]) -> None:

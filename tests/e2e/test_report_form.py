@@ -7,7 +7,9 @@ English, Spanish and Korean; the stored report is then read back as the liaison 
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -49,6 +51,22 @@ def test_an_english_report_is_completed_and_reaches_the_parks_department(stack) 
     assert report is not None and report.department == "recreation_parks" and report.facility == "macarthur_park"
     assert report.contact == "liaison-reply@example.org" and report.photo_urls == ("https://example.org/photo.jpg",)
     assert report.what == "Agents are detaining people near the playground" and report.lang == "en"
+    # The gateway's deliverer sends it once to the parks liaison's e-mail and once to the webhook.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (_mails_for(stack, report.code) and _hooks_for(stack, report.code)):
+        time.sleep(0.5)
+    [(recipients, mail)] = _mails_for(stack, report.code)
+    assert recipients == ["liaison.parks@example.org"] and report.code in mail["Subject"]
+    [posted] = _hooks_for(stack, report.code)
+    assert posted["service_request_id"] == report.code and "liaison-reply@example.org" not in json.dumps(posted)
+
+
+def _mails_for(stack: dict[str, Any], code: str) -> list[Any]:
+    return [(to, mail) for to, mail in stack["smtp"].messages if code in str(mail["Subject"])]
+
+
+def _hooks_for(stack: dict[str, Any], code: str) -> list[dict[str, Any]]:
+    return [body for body in stack["webhook"].accepted if body.get("service_request_id") == code]
 
 
 def test_a_spanish_report_skips_and_corrects_the_place(stack) -> None:  # type: ignore[no-untyped-def]
