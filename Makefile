@@ -47,8 +47,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot actions connectors tests scripts
 	$(BIN)/mypy
 
+# With a throwaway PostgreSQL on loopback for the tests that need one (installed when root).
 unit: $(STAMP)
-	$(BIN)/pytest -m "not e2e" -q
+	scripts/with-postgres.sh $(BIN)/pytest -m "not e2e" -q
 
 conversations: train
 	$(BIN)/rasa test core --model "$$($(BIN)/kyr311 model-path)" --stories tests/conversations \

@@ -38,6 +38,11 @@ def content_store() -> ContentStore:
     return ContentStore(settings().locales_dir, settings().directory_dir)
 
 
+def directory_stamp() -> tuple[tuple[str, float], ...]:
+    """The names and change times of the directory's files: a cache key that changes on an edit."""
+    return tuple((p.name, p.stat().st_mtime) for p in sorted(settings().directory_dir.glob("*.yml")))
+
+
 def retention_days() -> int:
     """The retention period the privacy answer states."""
     return settings().retention_days

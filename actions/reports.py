@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.base import LANG_SLOT, ContentAction, Turn, content_store, settings
+from actions.base import LANG_SLOT, ContentAction, Turn, content_store, directory_stamp, settings
 from bot import places, report_form
 from bot.delivery import load_delivery_config
 from bot.messages import BotMessage, Button, answer
@@ -39,8 +39,7 @@ def _places(stamp: tuple[tuple[str, float], ...]) -> places.Places:
 
 def place_data() -> places.Places:
     """The City's places and departments, read again when a directory file changed."""
-    folder = settings().directory_dir
-    return _places(tuple((p.name, p.stat().st_mtime) for p in sorted(folder.glob("*.yml"))))
+    return _places(directory_stamp())
 
 
 @functools.lru_cache(maxsize=1)

@@ -12,7 +12,7 @@ import functools
 
 from rasa_sdk.events import EventType, SlotSet
 
-from actions.base import ContentAction, Turn, content_store, retention_days, settings
+from actions.base import ContentAction, Turn, content_store, directory_stamp, retention_days, settings
 from bot import directory
 from bot.messages import BotMessage, Button, answer
 from bot.referrals import referral
@@ -30,8 +30,7 @@ def _directory(stamp: tuple[tuple[str, float], ...]) -> directory.Directory:
 
 def directory_data() -> directory.Directory:
     """The directory, read again when one of its files changed (editors need no restart)."""
-    folder = settings().directory_dir
-    return _directory(tuple((p.name, p.stat().st_mtime) for p in sorted(folder.glob("*.yml"))))
+    return _directory(directory_stamp())
 
 
 def _location(turn: Turn, data: directory.Directory) -> directory.Location | None:

@@ -26,6 +26,8 @@ The configuration file (YAML; see docs/delivery.example.yml)::
         recreation_parks: [liaison.parks@example.org]
 """
 
+from __future__ import annotations
+
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field

@@ -23,11 +23,10 @@ import hashlib
 import hmac
 import json
 import logging
-import re
 import secrets
 import threading
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa

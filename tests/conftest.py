@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import json
+import os
+import secrets
 import shutil
 import socket
 import threading
@@ -228,3 +230,28 @@ class Webhook:
             self.server.shutdown()
             self.server.server_close()
             self.server = None
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: SQLite, and PostgreSQL when KYR_TEST_DATABASE_URL names a server
+    (`make test` starts one: scripts/with-postgres.sh)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'reports.db'}"
+        return
+    server = os.environ.get("KYR_TEST_DATABASE_URL")
+    if not server:
+        pytest.skip("set KYR_TEST_DATABASE_URL to a PostgreSQL server (make test does)")
+    import psycopg2  # only with a server to talk to
+
+    name = "t_" + secrets.token_hex(6)
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE {name}")
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        admin.close()

@@ -61,7 +61,7 @@ def test_a_county_park_is_kept_as_a_general_report_and_the_resident_is_told() ->
 
 
 def test_a_question_during_the_form_sets_nothing_so_rasa_answers_it() -> None:
-    messages, slots = run(ValidateReportForm(), form_tracker("do I have to open the door", "rights_home_visit", "report_details"))
+    messages, slots = run(ValidateReportForm(), form_tracker("do I have to open the door?", "rights_home_visit", "report_details"))
     assert messages == [] and slots == {}
 
 

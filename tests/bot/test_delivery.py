@@ -52,8 +52,9 @@ def hook() -> Iterator[Webhook]:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'reports.db'}"
+def db_url(database_url: str) -> str:
+    """Every delivery test runs on SQLite and on a real PostgreSQL (tests/conftest.py)."""
+    return database_url
 
 
 @pytest.fixture
