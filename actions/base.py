@@ -63,6 +63,8 @@ class Turn:
         self.lang_chosen: bool = bool(tracker.get_slot(CHOSEN_SLOT))
         self.fallbacks: float = tracker.get_slot(FALLBACK_SLOT) or 0.0
         self.media: tuple[str, ...] = tuple(u for u in metadata.get("media") or () if isinstance(u, str))
+        sealed = metadata.get("sealed_phones")
+        self.sealed_phones: str | None = sealed if isinstance(sealed, str) else None
         self.slots: dict[str, Any] = dict(tracker.slots)
         self.sender: str = tracker.sender_id  # already a keyed hash (bot.privacy)
 

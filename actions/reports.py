@@ -19,7 +19,7 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.base import LANG_SLOT, ContentAction, Turn, content_store, directory_stamp, settings
-from bot import places, report_form
+from bot import places, privacy, report_form
 from bot.delivery import load_delivery_config
 from bot.messages import BotMessage, Button, answer
 from bot.ratelimit import RateLimiter
@@ -105,6 +105,9 @@ class ValidateReportForm(FormValidationAction):
             words = report_form.Words(catalog.keywords("keywords.skip"), catalog.keywords("keywords.now"))
             values = report_form.read(requested, _message(tracker), words, matcher(lang))
             events = [SlotSet(k, v) for k, v in (values or {}).items()]
+            sealed = Turn(tracker).sealed_phones
+            if requested == "report_contact" and values and report_form.PHONE_MARK in (values["report_contact"] or "") and sealed:
+                events.append(SlotSet(report_form.SEALED_SLOT, sealed))
             if values and requested == "report_where" and not values.get("report_department"):
                 key = "reports.county" if values.get("report_owner") == "county" else "reports.not_city"
                 dispatcher.utter_message(json_message=dict(answer(catalog, key, lang, Turn(tracker).channel)))
@@ -232,6 +235,10 @@ class ActionSubmitReport(ContentAction):
         if not rate_limiter().allow(turn.sender).allowed:
             log.warning("report refused by the rate limit")
             return [answer(catalog, "reports.limited", lang, turn.channel)]
+        sealed = slots.get(report_form.SEALED_SLOT)
+        if sealed and slots.get("report_contact"):
+            numbers = privacy.unseal(settings().secret_key, sealed)
+            slots = {**slots, "report_contact": report_form.fill_phones(slots["report_contact"], numbers)}
         try:
             report = report_store().add(report_form.new_report(slots, lang, turn.channel, dt.datetime.now(dt.timezone.utc)),
                                         sinks=sink_names())

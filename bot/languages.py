@@ -125,6 +125,12 @@ def endonym(tag: str) -> str:
     return name[:1].upper() + name[1:]
 
 
+def day_names(tag: str) -> list[str]:
+    """Abbreviated weekday names, Monday first, in the language (babel's CLDR data)."""
+    names = Locale.parse(LANGUAGES[tag].babel_id).days["format"]["abbreviated"]
+    return [names[day] for day in range(7)]
+
+
 def english_name(tag: str) -> str:
     """The language's name in English ("Persian"), for callers who cannot be spoken to in it."""
     return Locale.parse(LANGUAGES[tag].babel_id).get_display_name("en") or tag

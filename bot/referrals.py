@@ -13,9 +13,10 @@ from datetime import datetime
 from bot import languages
 from bot.content import Catalog
 from bot.directory import Lookup, Result
+from bot.directory_model import DAYS, Hours
 from bot.messages import BotMessage, answer
 
-__all__ = ["KM_PER_MILE", "answer_key", "entry_line", "referral"]
+__all__ = ["KM_PER_MILE", "answer_key", "entry_line", "referral", "weekly_hours"]
 
 KM_PER_MILE = 1.609344
 
@@ -38,12 +39,33 @@ def entry_line(catalog: Catalog, result: Result, lang: str, channel: str) -> str
     parts = [p for p in (org.phone, org.web if channel == "web" or not org.phone else None) if p]
     if org.hours is not None and org.hours.always:
         parts.append(catalog.label("resources.always_open", lang))
-    elif result.open_now is not None:
-        parts.append(catalog.label("resources.open_now" if result.open_now else "resources.closed_now", lang))
+    elif result.open_now:
+        parts.append(catalog.label("resources.open_now", lang))
+    elif result.open_now is False and org.hours is not None:
+        parts.append(f"{catalog.label('resources.closed_now', lang)} ({weekly_hours(org.hours, lang)})")
     if result.distance_km is not None:
         parts.append(catalog.label("resources.miles", lang, miles=f"{result.distance_km / KM_PER_MILE:.1f}"))
     parts.append(catalog.label("resources.checked", lang, date=result.verified.isoformat()))
     return f"• {org.name}: {', '.join(parts)}"
+
+
+def weekly_hours(hours: Hours, lang: str) -> str:
+    """Opening hours with days in the language, runs of days with the same hours joined.
+
+    >>> weekly_hours(Hours(weekly={d: ((420, 1140),) for d in DAYS[:5]} | {"sat": ((480, 1005),)}), "en")
+    'Mon–Fri 07:00–19:00, Sat 08:00–16:45'
+    """
+    names, shown = languages.day_names(lang), hours.as_dict()
+    runs: list[tuple[int, int, str]] = []
+    for index, day in enumerate(DAYS):
+        if day not in shown:
+            continue
+        times = " ".join(shown[day]).replace("-", "–")
+        if runs and runs[-1][1] == index - 1 and runs[-1][2] == times:
+            runs[-1] = (runs[-1][0], index, times)
+        else:
+            runs.append((index, index, times))
+    return ", ".join(f"{names[a]}{'–' + names[b] if b > a else ''} {times}" for a, b, times in runs)
 
 
 def referral(catalog: Catalog, lookup: Lookup, lang: str, channel: str, now: datetime | None = None) -> BotMessage:

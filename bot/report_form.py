@@ -24,14 +24,18 @@ from bot.choices import fold
 from bot.reports import NewReport
 
 __all__ = [
-    "CHANGEABLE", "FIRST_SLOTS", "QUESTIONS", "SLOTS", "Message", "Words", "new_report", "read", "required", "summary_fields",
+    "CHANGEABLE", "FIRST_SLOTS", "PHONE_MARK", "QUESTIONS", "SEALED_SLOT", "SLOTS", "Message", "Words", "fill_phones", "new_report",
+    "read", "required", "summary_fields",
 ]
 
 SLOTS = ("report_what", "report_where", "report_place_ok", "report_when", "report_details", "report_photo",
          "report_contact_ok", "report_contact", "report_confirm")
 # Filled along the way by `read`, never asked for.
 PLACE_SLOTS = ("report_department", "report_facility", "report_owner")
-FIRST_SLOTS = SLOTS + PLACE_SLOTS
+# A phone number typed by SMS reaches Rasa as [phone]; the number itself travels sealed here.
+SEALED_SLOT = "report_contact_sealed"
+FIRST_SLOTS = (*SLOTS, *PLACE_SLOTS, SEALED_SLOT)
+PHONE_MARK = "[phone]"
 NOW = "now"
 SKIPPED = ""
 SEND, CANCEL = "send", "cancel"
@@ -48,8 +52,8 @@ QUESTIONS = frozenset({
     "rights_sensitive_places", "family_preparedness", "find_legal_help", "find_rapid_response", "find_support_services",
     "emergency_now", "ask_privacy", "change_language", "talk_to_human", "help_menu", "bot_challenge",
 })
-# About the assistant itself: these interrupt any step.
-ABOUT_US = frozenset({"change_language", "help_menu", "talk_to_human", "ask_privacy", "bot_challenge"})
+# About the assistant itself, or leaving: these interrupt any step.
+ABOUT_US = frozenset({"change_language", "help_menu", "talk_to_human", "ask_privacy", "bot_challenge", "goodbye"})
 QUESTION_MARKS = ("?", "？", "؟", "՞")
 MAX_TEXT = 1000
 _URL = re.compile(r"https://[^\s<>\"]+")
@@ -178,6 +182,17 @@ def summary_fields(slots: Mapping[str, Any], place_name: str) -> list[tuple[str,
         ("reports.field_photo", slots.get("report_photo") or ""),
         ("reports.field_contact", slots.get("report_contact") or ""),
     ]
+
+
+def fill_phones(contact: str, numbers: list[str] | None) -> str:
+    """Put the sealed numbers back where the gateway wrote [phone], in order.
+
+    >>> fill_phones("text me at [phone] or [phone]", ["213-555-0100", "310-555-0199"])
+    'text me at 213-555-0100 or 310-555-0199'
+    """
+    for number in numbers or ():
+        contact = contact.replace(PHONE_MARK, number, 1)
+    return contact
 
 
 def new_report(slots: Mapping[str, Any], lang: str, channel: str, now: datetime) -> NewReport:

@@ -136,8 +136,13 @@ def _answer(settings: Settings, store: GatewayStore, key: str, phone: str) -> Re
     if len(text) > settings.max_message_chars:
         return _texts(catalog, "system.too_long", lang, {"max_chars": settings.max_message_chars})
     message = _for_rasa(text, name, conversation)
+    metadata: dict[str, Any] = {"channel": "sms", **({"media": media} if media else {})}
+    typed = _TYPED_PHONE.findall(text)
+    if typed and "[phone]" in message:
+        # Rasa sees [phone]; a report's contact step may use the number, so it travels sealed.
+        metadata["sealed_phones"] = privacy.seal(settings.secret_key, typed)
     payload = {"to": phone, "from": request.form.get("To", ""), "conversation": conversation, "text": message,
-               "metadata": {"channel": "sms", **({"media": media} if media else {})}, "lang": lang}
+               "metadata": metadata, "lang": lang}
     return _relay(settings, store, key, payload, catalog)
 
 

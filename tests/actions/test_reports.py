@@ -134,3 +134,17 @@ def test_a_language_no_group_serves_is_said_and_interpretation_offered() -> None
     [reply], _ = run(ActionFindResources(), tracker("Բոյլ Հայթս 90033", "inform_location", {"lang": "hy", "resource_kind": "legal_help"}))
     assert reply["lang"] == "hy" and reply["topic"] == "resources.no_language"
     assert "211" in reply["text"] and "Հայերեն" in reply["text"]
+
+
+def test_an_sms_contact_number_is_kept_only_sealed_in_the_tracker_and_opened_for_the_report(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot import privacy
+
+    sealed = privacy.seal("r" * 40, ["213-555-0147"])
+    _, slots = run(ValidateReportForm(), form_tracker("text me at [phone]", "out_of_scope", "report_contact",
+                                                      {"report_contact_ok": True}, metadata={"channel": "sms", "sealed_phones": sealed}))
+    assert slots["report_contact"] == "text me at [phone]" and slots["report_contact_sealed"] == sealed
+    [reply], _ = run(ActionSubmitReport(), tracker("/affirm", "affirm", confirmed(
+        report_contact_ok=True, report_contact="text me at [phone]", report_contact_sealed=sealed), {"channel": "sms"}))
+    code = next(word for word in reply["text"].replace(".", " ").split() if word.startswith("KYR-"))
+    report = ReportStore(f"sqlite:///{tmp_path / 'reports.db'}", "r" * 40).get(code)
+    assert report is not None and report.contact == "text me at 213-555-0147"

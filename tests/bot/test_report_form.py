@@ -115,3 +115,4 @@ def test_a_description_that_looks_like_another_intent_is_still_an_answer(intent:
 
 def test_questions_about_the_assistant_interrupt_even_without_a_question_mark() -> None:
     assert read("report_details", Message("change language", "change_language"), WORDS, park) is None
+    assert read("report_where", Message("bye", "goodbye"), WORDS, park) is None  # leaving the form

@@ -4,6 +4,7 @@ for Rasa and for Twilio's REST API."""
 from __future__ import annotations
 
 import itertools
+import json
 import logging
 import threading
 import time
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bot import privacy
 from bot.content import load_catalog
 from bot.messages import answer
 from bot.settings import PROJECT_ROOT, Settings
@@ -241,9 +243,14 @@ def test_mms_photos_pass_as_urls_and_location_fields_never_leave_the_gateway(cli
     assert "90012" not in str(sent) and "LOS ANGELES" not in str(sent)
 
 
-def test_a_phone_number_typed_in_a_message_never_reaches_rasa(client, fake_rasa) -> None:  # type: ignore[no-untyped-def]
+def test_a_phone_number_typed_in_a_message_never_reaches_rasa(client, fake_rasa, twilio_settings) -> None:  # type: ignore[no-untyped-def]
     texts(post(client, params("call me back at 213-555-0199 please, I live in 90033")))
     assert fake_rasa.requests[-1]["message"] == "call me back at [phone] please, I live in 90033"
+    sealed = fake_rasa.requests[-1]["metadata"]["sealed_phones"]
+    assert "555" not in sealed and "0199" not in json.dumps(fake_rasa.requests[-1])
+    # Only the report's contact step opens it, with the secret key.
+    assert privacy.unseal(twilio_settings.secret_key, sealed) == ["213-555-0199"]
+    assert privacy.unseal("another-key-" + "x" * 30, sealed) is None
 
 
 def test_no_number_or_message_text_in_logs_or_the_gateway_database(client, app, fake_rasa, caplog, twilio_settings) -> None:  # type: ignore[no-untyped-def]

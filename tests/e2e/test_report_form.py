@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
+import requests
+from twilio.request_validator import RequestValidator
 
 from bot.reports import ReportStore
+from tests.conftest import PUBLIC_URL, TWILIO_TOKEN
 from tests.e2e.conftest import SECRET
 from tests.e2e.test_chat_end_to_end import chat
 
@@ -108,3 +113,42 @@ def test_help_near_a_zip_code_after_asking_for_a_lawyer(stack) -> None:  # type:
     replies = chat(stack, "I need a free immigration lawyer", "90033")
     assert topics(replies) == [["resources.legal_help", "resources.ask_location"], ["resources.location"]]
     assert "does not run or endorse" in replies[1][0]["text"] and "checked" in replies[1][0]["text"]
+
+
+def sms(stack: dict[str, Any], body: str, sid: str, **extra: str) -> str:
+    """One signed Twilio SMS (or MMS, with MediaUrl0...) from one resident; the reply's text."""
+    form = {"MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+13235550188", "To": "+12135550100",
+            "Body": body, "NumMedia": "0", **extra}
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(PUBLIC_URL + "/twilio/sms", form)
+    response = requests.post(f"{stack['url']}/twilio/sms", data=form, headers={"X-Twilio-Signature": signature}, timeout=30)
+    assert response.status_code == 200, response.text
+    return "\n".join(m.text or "" for m in ET.fromstring(response.text).iter("Message"))
+
+
+def test_a_report_by_sms_uses_numbered_replies_and_an_mms_photo(stack) -> None:  # type: ignore[no-untyped-def]
+    photo = "https://api.twilio.com/2010-04-01/Accounts/AC00/Messages/MM1/Media/ME1"
+    turns = [("I want to report immigration agents at a park", {}), ("agents are detaining people", {}),
+             ("MacArthur Park", {}), ("1", {}), ("1", {}), ("two vans", {}),
+             ("", {"NumMedia": "1", "MediaUrl0": photo, "MediaContentType0": "image/jpeg"}), ("1", {}),
+             ("call me at 323-555-0188", {}), ("1", {})]
+    replies = [sms(stack, body, f"SMreport{n:02d}" + "0" * 24, **extra) for n, (body, extra) in enumerate(turns)]
+    assert "MacArthur" in replies[2] and "1" in replies[2]  # the place check, with numbered Yes / No
+    code = re.search(r"KYR-[0-9A-Z]{4}-[0-9A-Z]{4}", replies[-1])
+    assert code, replies
+    report = store(stack).get(code.group(0))
+    assert report is not None and report.channel == "sms" and report.photo_urls == (photo,)
+    assert report.department == "recreation_parks" and report.details == "two vans"
+    # The resident chose to be contacted: the number they typed is in the (encrypted) report,
+    # while Rasa only ever saw [phone] and a sealed copy.
+    assert report.contact == "call me at 323-555-0188"
+    with sqlite3.connect(stack["settings"].tracker_db) as db:
+        events = "\n".join(row[0] for row in db.execute("SELECT data FROM events"))
+    assert "555-0188" not in events and "5550188" not in events
+
+
+def test_goodbye_leaves_the_form_and_nothing_is_saved(stack) -> None:  # type: ignore[no-untyped-def]
+    before = len(store(stack).general())
+    replies = chat(stack, "report immigration enforcement", "agents are questioning people", "bye")
+    assert topics(replies)[:2] == [["reports.ask_what"], ["reports.ask_where"]]
+    assert topics(replies)[2] == ["conversation.goodbye"]
+    assert len(store(stack).general()) == before
