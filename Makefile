@@ -64,8 +64,9 @@ browser:
 	  || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; }; } \
 	  || { echo "the browser tests need Chromium: apt-get install chromium" >&2; exit 1; }
 
+# Scaled mode (tests/e2e/test_scaled.py) needs PostgreSQL and Redis: throwaway servers on loopback.
 e2e: train browser
-	$(BIN)/pytest -m e2e -q
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -m e2e -q
 
 test: validate lint unit train conversations nlu-eval e2e
 	@echo "make test: all checks passed"

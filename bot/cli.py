@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot import cli_admin
 from bot.content import ContentError, load_catalog
 from bot.settings import Settings, SettingsError
 
@@ -122,75 +123,6 @@ def _chat(url: str, lang: str | None) -> int:
                 print(f"  {number}. {button['title']}  ({button['payload']})")
 
 
-def _read_password(from_stdin: bool) -> str | None:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    import getpass
-
-    first = getpass.getpass("New password (at least 12 characters): ")
-    if getpass.getpass("The same password again: ") != first:
-        print("The two passwords differ: nothing changed.", file=sys.stderr)
-        return None
-    return first
-
-
-def _liaison(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.liaisons import AccountError, LiaisonStore, database_url, department_names
-
-    store = LiaisonStore(database_url(settings))
-    try:
-        if args.liaison_command == "list":
-            for account in store.accounts():
-                state = "disabled" if account.disabled else "locked" if account.locked else "active"
-                print(f"{account.username:32} {account.department:24} {state:9} created {account.created_at:%Y-%m-%d}")
-            return 0
-        if args.liaison_command == "disable":
-            if not store.disable(args.username):
-                print(f"No account {args.username!r}. 'kyr311 liaison list' lists them.", file=sys.stderr)
-                return 1
-            print(f"Disabled {args.username}; its sessions have ended.")
-            return 0
-        known = department_names(settings.directory_dir)
-        if args.liaison_command == "add" and known is not None and args.department not in known:
-            print(f"Unknown department {args.department!r}. Valid keys:\n  " + "\n  ".join(sorted(known)), file=sys.stderr)
-            return 1
-        password = _read_password(args.password_stdin)
-        if password is None:
-            return 1
-        if args.liaison_command == "set-password":
-            store.set_password(args.username, password)
-            print(f"New password set for {args.username}; its sessions have ended.")
-            return 0
-        liaison = store.add(args.username, args.department, password)
-        print(f"Added {liaison.username} for {liaison.department}: they sign in at {settings.public_url}/liaison/login")
-        return 0
-    except AccountError as exc:
-        print(f"Nothing changed: {exc}", file=sys.stderr)
-        return 1
-    finally:
-        store.close()
-
-
-def _reports_export(settings: Settings, department: str | None, out: Path | None) -> int:
-    """Write reports in Open311 GeoReport v2 form (a department's, or the general ones)."""
-    from bot.liaisons import department_names
-    from bot.open311 import export
-    from bot.reports import ReportStore
-
-    store = ReportStore(settings.reports_url, settings.secret_key)
-    try:
-        reports = store.list_for(department) if department else store.general()
-    finally:
-        store.close()
-    text = json.dumps(export(reports, agency_names=department_names(settings.directory_dir)), ensure_ascii=False, indent=2)
-    if out is None:
-        print(text)
-    else:
-        out.write_text(text + "\n", encoding="utf-8")
-        print(f"Wrote {len(reports)} reports to {out}")
-    return 0
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kyr311", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -222,6 +154,8 @@ def _parser() -> argparse.ArgumentParser:
     stamp.add_argument("--reviewed-by", default=None, help="mark the stamped entries reviewed by this person")
     purge = sub.add_parser("purge", help="delete conversations idle for longer than DAYS")
     purge.add_argument("--older-than", type=int, required=True, metavar="DAYS")
+    forget = sub.add_parser("forget", help="delete everything kept about one resident who texted (conversation, records, reports)")
+    forget.add_argument("--phone", required=True, help="the resident's phone number, e.g. +12135550100")
     reports = sub.add_parser("reports", help="reports of enforcement on City property")
     reports_sub = reports.add_subparsers(dest="reports_command", required=True)
     exported = reports_sub.add_parser("export", help="print reports as Open311 GeoReport v2 service requests (JSON)")
@@ -269,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot import retention
         from bot.reports import ReportStore
 
-        conversations, records = retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, args.older_than)
+        conversations, records = retention.purge_all(settings.tracker_url, settings.gateway_db, settings.secret_key, args.older_than)
         reports = ReportStore(settings.reports_url, settings.secret_key)
         try:
             delivered = reports.purge_delivered(args.older_than)
@@ -277,10 +211,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             reports.close()
         print(f"Deleted {conversations} conversations, {records} SMS gateway records and {delivered} delivered reports")
         return 0
+    if args.command == "forget":
+        return cli_admin.forget(settings, args.phone)
     if args.command == "reports":
-        return _reports_export(settings, args.department, args.out)
+        return cli_admin.reports_export(settings, args.department, args.out)
     if args.command == "liaison":
-        return _liaison(settings, args)
+        return cli_admin.liaison(settings, args)
     if args.content_command == "check":
         return _content_check(settings)
     if args.content_command == "status":

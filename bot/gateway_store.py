@@ -209,6 +209,17 @@ class GatewayStore:
         self.save_pages(conversation, pages[1:])
         return str(pages[0])
 
+    def forget(self, conversation: str) -> int:
+        """Delete what is kept for one conversation (a resident asked to be forgotten); the
+        opt-out stays, so that a resident who said STOP is not texted again."""
+        removed = sum(self._run(f"DELETE FROM {table} WHERE conversation = ?", (conversation,)).rowcount
+                      for table in ("languages", "more_pages"))
+        for key, blob in self._run("SELECT message_key, payload FROM held").fetchall():
+            payload = self._open(blob)
+            if isinstance(payload, dict) and payload.get("conversation") == conversation:
+                removed += self._run("DELETE FROM held WHERE message_key = ?", (key,)).rowcount
+        return removed
+
     def purge(self, older_than_seconds: float, now: float | None = None) -> int:
         """Delete delivery records and MORE pages older than the cut-off.
 

@@ -102,6 +102,11 @@ def _question(message: Message) -> bool:
     return message.intent in QUESTIONS and any(mark in message.text for mark in QUESTION_MARKS)
 
 
+def _contact_like(text: str) -> bool:
+    """An e-mail address or a phone number (typed, or [phone] after the SMS gateway's redaction)."""
+    return PHONE_MARK in text or "@" in text or sum(c.isdigit() for c in text) >= 7
+
+
 def _clip(text: str) -> str:
     return text.strip()[:MAX_TEXT]
 
@@ -130,6 +135,8 @@ def read(slot: str, message: Message, words: Words, match: PlaceMatcher | None) 
         if skip or not _question(message):
             return {"report_photo": SKIPPED}
         return None
+    if slot == "report_contact" and not _payload(message) and _contact_like(message.text):
+        return {slot: _clip(message.text)}  # "call me at [phone]" is an answer, not a request for a person
     if _question(message) or (_payload(message) and not skip):
         return None
     if slot == "report_when":

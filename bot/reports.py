@@ -23,6 +23,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import secrets
 import threading
 from collections.abc import Sequence
@@ -218,6 +219,17 @@ class ReportStore:
         with self._conn(write=True) as conn:
             conn.execute(delete(outbox).where(outbox.c.report_code == _code(code)))
             return bool(conn.execute(delete(reports).where(reports.c.code == _code(code))).rowcount)
+
+    def forget_contact(self, phone: str) -> list[str]:
+        """Delete every report whose contact holds this phone number; return their codes."""
+        digits = re.sub(r"\D", "", phone)[-10:]
+        with self._conn() as conn:
+            rows = conn.execute(select(reports).where(reports.c.sealed.isnot(None))).all()
+        mine = [r.code for r in map(self._report, rows)
+                if r is not None and r.contact and len(digits) >= 7 and digits in re.sub(r"\D", "", r.contact)]
+        for code in mine:
+            self.forget(code)
+        return mine
 
     def purge_delivered(self, older_than_days: int, now: datetime | None = None) -> int:
         """Delete reports older than N days whose deliveries are all done; return how many.

@@ -1,48 +1,70 @@
-"""Delete conversations older than the retention period from the embedded tracker store.
+"""Delete conversations: those idle longer than the retention period, or one on request.
 
-Rasa's SQL tracker store keeps one row an event in the table `events`. A conversation
-whose newest event is older than the cut-off is removed whole.
+Rasa's SQL tracker store keeps one row an event in the table `events`, on SQLite (the
+embedded default) or PostgreSQL (`KYR_DATABASE_URL`); both are reached with SQLAlchemy. A
+conversation whose newest event is older than the cut-off is removed whole.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
+
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
 
 __all__ = ["forget", "purge", "purge_all"]
 
 
-def purge(db_path: Path, older_than_days: int, now: float | None = None) -> int:
+def _engine(tracker: Path | str) -> Engine | None:
+    """An engine for the tracker store, or None when it has no events table (yet)."""
+    if isinstance(tracker, Path):
+        if not tracker.exists():
+            return None
+        tracker = f"sqlite:///{tracker}"
+    elif tracker.startswith("sqlite:///") and not Path(tracker.removeprefix("sqlite:///")).exists():
+        return None
+    engine = create_engine(tracker, future=True)
+    if not inspect(engine).has_table("events"):
+        engine.dispose()
+        return None
+    return engine
+
+
+def purge(tracker: Path | str, older_than_days: int, now: float | None = None) -> int:
     """Delete every conversation idle for more than `older_than_days`; return how many."""
-    if not db_path.exists():
+    engine = _engine(tracker)
+    if engine is None:
         return 0
     cutoff = (time.time() if now is None else now) - older_than_days * 86400
-    with sqlite3.connect(db_path) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "events" not in tables:
-            return 0
-        old = [row[0] for row in db.execute("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < ?", (cutoff,))]
-        db.executemany("DELETE FROM events WHERE sender_id = ?", [(s,) for s in old])
-    return len(old)
+    try:
+        with engine.begin() as db:
+            old = [row[0] for row in db.execute(
+                text("SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"), {"cutoff": cutoff})]
+            for sender in old:
+                db.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender})
+        return len(old)
+    finally:
+        engine.dispose()
 
 
-def forget(db_path: Path, sender_id: str) -> int:
-    """Delete one conversation from the embedded tracker store; return how many events went."""
-    if not db_path.exists():
+def forget(tracker: Path | str, sender_id: str) -> int:
+    """Delete one conversation from the tracker store; return how many events went."""
+    engine = _engine(tracker)
+    if engine is None:
         return 0
-    with sqlite3.connect(db_path) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "events" not in tables:
-            return 0
-        return db.execute("DELETE FROM events WHERE sender_id = ?", (sender_id,)).rowcount
+    try:
+        with engine.begin() as db:
+            return db.execute(text("DELETE FROM events WHERE sender_id = :sender"), {"sender": sender_id}).rowcount or 0
+    finally:
+        engine.dispose()
 
 
-def purge_all(tracker_db: Path, gateway_db: Path, secret: str, older_than_days: int) -> tuple[int, int]:
+def purge_all(tracker: Path | str, gateway_db: Path, secret: str, older_than_days: int) -> tuple[int, int]:
     """Purge the tracker store and the SMS gateway's records; return (conversations, records)."""
     from bot.gateway_store import GatewayStore
 
-    conversations = purge(tracker_db, older_than_days)
+    conversations = purge(tracker, older_than_days)
     if not gateway_db.exists():
         return conversations, 0
     store = GatewayStore(gateway_db, secret)

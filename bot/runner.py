@@ -21,6 +21,7 @@ from typing import IO
 from bot import retention
 from bot.fingerprint import model_path
 from bot.settings import PROJECT_ROOT, Settings
+from bot.stores import write_endpoints
 
 __all__ = ["ensure_model", "healthy", "run", "service_env", "start_actions", "start_services", "stop_services"]
 
@@ -100,7 +101,7 @@ def warm_up(settings: Settings, timeout: float = 120.0) -> bool:
                 ok &= bool(json.load(response))
         except (urllib.error.URLError, OSError, ValueError):
             ok = False
-    retention.forget(settings.tracker_db, WARM_UP_SENDER)
+    retention.forget(settings.tracker_url, WARM_UP_SENDER)
     return ok
 
 
@@ -119,7 +120,7 @@ def start_services(settings: Settings, model: Path, log: IO[bytes] | None = None
     actions = _actions_command(settings)
     rasa = [
         _bin("rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
-        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        "--endpoints", str(write_endpoints(settings)), "--credentials", "credentials.yml",
     ]
     gateway = [
         _bin("waitress-serve"), "--host", settings.gateway_host, "--port", str(settings.gateway_port),
@@ -147,7 +148,7 @@ def run(settings: Settings, demo: bool) -> int:
         print("=" * 72 + "\nLOCAL DEMO MODE: made a local secret key in var/ because KYR_SECRET_KEY is not set."
               "\nDo not use demo mode for real residents.\n" + "=" * 72, flush=True)
     model = ensure_model()
-    retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, settings.retention_days)
+    retention.purge_all(settings.tracker_url, settings.gateway_db, settings.secret_key, settings.retention_days)
     processes = start_services(settings, model)
     stopping = False
 
@@ -170,7 +171,7 @@ def run(settings: Settings, demo: bool) -> int:
                       f"\nor through the API: curl -X POST {base}/chat/sessions\nPress Ctrl-C to stop.\n", flush=True)
                 announced = True
             if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
-                retention.purge_all(settings.tracker_db, settings.gateway_db, settings.secret_key, settings.retention_days)
+                retention.purge_all(settings.tracker_url, settings.gateway_db, settings.secret_key, settings.retention_days)
                 last_purge = time.monotonic()
             time.sleep(0.5)
         return 0

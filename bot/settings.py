@@ -59,6 +59,13 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     return origins
 
 
+def _redis(env: Mapping[str, str], name: str) -> str:
+    url = env.get(name, "").strip()
+    if url and not re.fullmatch(r"rediss?://[^\s/]*(/[0-9]{1,2})?", url):
+        raise SettingsError(f"{name}: write it like redis://127.0.0.1:6379/0, got {url!r}")
+    return url
+
+
 def demo_secret(path: Path) -> str:
     """Return the local demo secret kept in `path`, creating it on first use."""
     if path.exists():
@@ -98,6 +105,7 @@ class Settings:
     var_dir: Path = PROJECT_ROOT / "var"
     widget_origins: tuple[str, ...] = ()
     delivery_config: Path | None = None
+    redis_url: str = ""
 
     @property
     def gateway_db(self) -> Path:
@@ -108,6 +116,11 @@ class Settings:
     def reports_url(self) -> str:
         """The reports database (shared with liaison accounts): KYR_DATABASE_URL, else SQLite in var/."""
         return self.database_url or f"sqlite:///{self.var_dir / 'reports.db'}"
+
+    @property
+    def tracker_url(self) -> str:
+        """Rasa's tracker store as a SQLAlchemy URL: KYR_DATABASE_URL, else SQLite in var/."""
+        return self.database_url or f"sqlite:///{self.tracker_db}"
 
     @property
     def tracker_db(self) -> Path:
@@ -141,6 +154,7 @@ class Settings:
             "KYR_VAR_DIR": str(self.var_dir),
             "KYR_WIDGET_ORIGINS": ",".join(self.widget_origins),
             "KYR_DELIVERY_CONFIG": str(self.delivery_config or ""),
+            "KYR_REDIS_URL": self.redis_url,
         }
 
     @classmethod
@@ -189,4 +203,5 @@ class Settings:
             var_dir=var_dir,
             widget_origins=_origins(env, "KYR_WIDGET_ORIGINS"),
             delivery_config=Path(env["KYR_DELIVERY_CONFIG"]) if env.get("KYR_DELIVERY_CONFIG", "").strip() else None,
+            redis_url=_redis(env, "KYR_REDIS_URL"),
         )

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
-import time
 from pathlib import Path
 
 import pytest
 
-from bot import privacy, retention, sms
+from bot import privacy, sms
 from bot.fingerprint import fingerprint
 from bot.settings import PROJECT_ROOT, Settings, SettingsError
 
@@ -44,19 +42,6 @@ def test_fingerprint_changes_only_with_training_inputs(tmp_path: Path) -> None:
     assert fingerprint(tmp_path, "3.6.22") != fingerprint(tmp_path, "3.6.21")
 
 
-def test_purge_removes_only_idle_conversations(tmp_path: Path) -> None:
-    db = tmp_path / "trackers.db"
-    now = time.time()
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id TEXT, type_name TEXT, timestamp REAL)")
-        rows = [("old", now - 40 * 86400), ("old", now - 35 * 86400), ("recent", now - 40 * 86400), ("recent", now - 3600)]
-        conn.executemany("INSERT INTO events (sender_id, type_name, timestamp) VALUES (?, 'user', ?)", rows)
-    assert retention.purge(db, 30, now=now) == 1
-    with sqlite3.connect(db) as conn:
-        assert sorted({r[0] for r in conn.execute("SELECT sender_id FROM events")}) == ["recent"]
-    assert retention.purge(tmp_path / "missing.db", 30) == 0
-
-
 def test_missing_secret_fails_fast_naming_the_variable() -> None:
     with pytest.raises(SettingsError, match="KYR_SECRET_KEY is not set"):
         Settings.from_env({})
@@ -75,14 +60,3 @@ def test_demo_mode_makes_and_keeps_a_local_secret(tmp_path: Path) -> None:
 def test_bad_numbers_are_refused_with_the_variable_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env({"KYR_SECRET_KEY": "k" * 32, name: value})
-
-
-def test_forget_removes_one_conversation(tmp_path: Path) -> None:
-    db = tmp_path / "trackers.db"
-    with sqlite3.connect(db) as conn:
-        conn.execute("CREATE TABLE events (sender_id TEXT, timestamp REAL)")
-        conn.executemany("INSERT INTO events VALUES (?, ?)", [("a", 1.0), ("a", 2.0), ("b", 3.0)])
-    assert retention.forget(db, "a") == 2 and retention.forget(db, "a") == 0
-    with sqlite3.connect(db) as conn:
-        assert [r[0] for r in conn.execute("SELECT sender_id FROM events")] == ["b"]
-    assert retention.forget(tmp_path / "missing.db", "a") == 0

@@ -112,7 +112,7 @@ def delete_session(token: str):  # type: ignore[no-untyped-def]
         return _error(404, "unknown_session", "No such chat session.")
     sender = privacy.conversation_id(settings.secret_key, "web", session_id)
     _ext()["offers"].forget(sender)
-    events = retention.forget(settings.tracker_db, sender)
+    events = retention.forget(settings.tracker_url, sender)
     log.info("chat session forgotten on request (%d events)", events)
     return "", 204
 

@@ -116,3 +116,8 @@ def test_a_description_that_looks_like_another_intent_is_still_an_answer(intent:
 def test_questions_about_the_assistant_interrupt_even_without_a_question_mark() -> None:
     assert read("report_details", Message("change language", "change_language"), WORDS, park) is None
     assert read("report_where", Message("bye", "goodbye"), WORDS, park) is None  # leaving the form
+
+
+@pytest.mark.parametrize("text", ["call me at [phone]", "email me: vecina@example.org", "llámame al 213 555 0147"])
+def test_a_contact_is_an_answer_even_when_it_reads_like_asking_for_a_person(text: str) -> None:
+    assert read("report_contact", Message(text, "talk_to_human"), WORDS, park) == {"report_contact": text}

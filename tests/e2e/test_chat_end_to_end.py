@@ -51,9 +51,11 @@ def test_healthz_is_ok_when_everything_runs(stack) -> None:  # type: ignore[no-u
     ],
 )
 def test_a_question_is_answered_in_its_language_with_lang_and_topic(stack, text: str, lang: str, topic: str) -> None:  # type: ignore[no-untyped-def]
-    [[message]] = chat(stack, text)
+    [[message, *more]] = chat(stack, text)
     assert (message["lang"], message["topic"]) == (lang, topic)
     assert "888-624-4752" in message["text"]
+    # Help near me follows a request for help: the offer to look by ZIP code, in the same language.
+    assert [(m["lang"], m["topic"]) for m in more] == ([(lang, "resources.ask_location")] if topic.startswith("resources.") else [])
 
 
 HOME_VISIT = {

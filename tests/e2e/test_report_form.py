@@ -134,7 +134,7 @@ def test_a_report_by_sms_uses_numbered_replies_and_an_mms_photo(stack) -> None: 
     replies = [sms(stack, body, f"SMreport{n:02d}" + "0" * 24, **extra) for n, (body, extra) in enumerate(turns)]
     assert "MacArthur" in replies[2] and "1" in replies[2]  # the place check, with numbered Yes / No
     code = re.search(r"KYR-[0-9A-Z]{4}-[0-9A-Z]{4}", replies[-1])
-    assert code, replies
+    assert code, "\n---\n".join(replies)
     report = store(stack).get(code.group(0))
     assert report is not None and report.channel == "sms" and report.photo_urls == (photo,)
     assert report.department == "recreation_parks" and report.details == "two vans"

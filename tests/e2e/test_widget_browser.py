@@ -78,14 +78,20 @@ def bot_messages(page: Page) -> Locator:
     return widget(page).locator(".msg.bot")
 
 
+def replied(page: Page, before: int) -> Locator:
+    """Wait for the answer to the last message (one or more bubbles); return its first bubble."""
+    expect(bot_messages(page).nth(before)).to_be_attached(timeout=REPLY_TIMEOUT)
+    expect(widget(page).locator(".send")).to_be_enabled(timeout=REPLY_TIMEOUT)  # the whole reply is in
+    return bot_messages(page).nth(before)
+
+
 def ask(page: Page, text: str) -> Locator:
-    """Type `text`, press Enter, and return the new bot bubble that answers it."""
+    """Type `text`, press Enter, and return the first new bot bubble that answers it."""
     before = bot_messages(page).count()
     box = widget(page).locator("textarea")
     box.fill(text)
     box.press("Enter")
-    expect(bot_messages(page)).to_have_count(before + 1, timeout=REPLY_TIMEOUT)
-    return bot_messages(page).nth(before)
+    return replied(page, before)
 
 
 def open_widget(page: Page, url: str) -> None:
@@ -122,8 +128,7 @@ def test_ask_in_english_switch_to_farsi_follow_a_quick_reply(stack, page: Page, 
     legal = catalog.label("menu.find_legal_help", "fa")
     before = bot_messages(page).count()
     farsi.get_by_role("button", name=legal).click()
-    expect(bot_messages(page)).to_have_count(before + 1)
-    answer = bot_messages(page).nth(before)
+    answer = replied(page, before)
     assert answer.get_attribute("data-topic") == "resources.legal_help" and answer.get_attribute("dir") == "rtl"
     assert widget(page).locator(".msg.user").last.inner_text().strip().endswith(legal)
     shot(page, "05-farsi-quick-reply")
@@ -157,7 +162,7 @@ def test_the_whole_conversation_works_with_the_keyboard_alone(stack, page: Page)
     assert _focused(page) == "" or page.evaluate(
         "() => document.getElementById('kyr311-widget').shadowRoot.activeElement.closest('.replies') !== null")
     page.keyboard.press("Enter")
-    expect(bot_messages(page)).to_have_count(2)
+    replied(page, 1)
     shot(page, "06-keyboard-only")
     page.keyboard.press("Escape")
     expect(widget(page).locator(".panel")).to_be_hidden()
@@ -223,8 +228,8 @@ def test_server_unreachable_is_said_in_the_residents_language_and_retry_works(st
     shot(page, "09-unreachable-spanish")
     page.unroute("**/chat/**")
     error.get_by_role("button", name=catalog.label("widget.retry", "es")).click()
-    expect(bot_messages(page)).to_have_count(1)
-    assert bot_messages(page).first.get_attribute("lang") == "es"
+    first = replied(page, 0)
+    assert first.get_attribute("lang") == "es" and first.get_attribute("data-topic") == "resources.legal_help"
     assert widget(page).locator(".msg.error").count() == 0
 
 
