@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export KYR_TRACKER_DB ?= $(CURDIR)/var/trackers.db
 export KYR_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 
-.PHONY: run test chat train validate lint unit conversations nlu-eval e2e browser bench-nlu bench-sms clean
+.PHONY: run run-scaled test chat train validate lint unit conversations nlu-eval e2e browser bench-nlu bench-sms clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(PY) ]; then \
@@ -32,6 +32,11 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/kyr311 run --demo
+
+# Scaled mode on one machine: two Rasa instances, throwaway PostgreSQL and Redis (deleted at Ctrl-C).
+run-scaled: $(STAMP)
+	scripts/with-postgres.sh scripts/with-redis.sh bash -c 'KYR_DATABASE_URL="$$KYR_TEST_DATABASE_URL" \
+	  KYR_REDIS_URL="$$KYR_TEST_REDIS_URL" KYR_RASA_INSTANCES=2 exec $(BIN)/kyr311 run --demo'
 
 chat: $(STAMP)
 	$(BIN)/kyr311 chat

@@ -65,6 +65,9 @@ def service_env(settings: Settings | None) -> dict[str, str]:
     env["SANIC_HOST"] = "127.0.0.1"
     if settings is not None:
         env.update(settings.to_env())
+        # A conversation's lock (Redis with several instances) outlives a killed instance by
+        # this long: short enough that the next message, failed over, is answered in time.
+        env["TICKET_LOCK_LIFETIME"] = str(max(2, int(settings.rasa_timeout * 0.6)))
         env["KYR_ACTION_ENDPOINT"] = f"{settings.actions_url}/webhook"
         env["KYR_TRACKER_DB"] = str(settings.tracker_db)
     else:
@@ -90,17 +93,17 @@ WARM_UP_SENDER = "kyr311-warm-up"
 
 
 def warm_up(settings: Settings, timeout: float = 120.0) -> bool:
-    """Send the warm-up messages straight to Rasa; True when every one was answered."""
+    """Send the warm-up messages straight to each Rasa instance; True when every one was answered."""
     ok = True
-    for text in WARM_UP:
-        body = json.dumps({"sender": WARM_UP_SENDER, "message": text, "metadata": {"channel": "web"}}).encode()
-        request = urllib.request.Request(f"{settings.rasa_url}/webhooks/rest/webhook", data=body,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                ok &= bool(json.load(response))
-        except (urllib.error.URLError, OSError, ValueError):
-            ok = False
+    for url in settings.rasa_urls:
+        for text in WARM_UP:
+            body = json.dumps({"sender": WARM_UP_SENDER, "message": text, "metadata": {"channel": "web"}}).encode()
+            request = urllib.request.Request(f"{url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(request, timeout=timeout) as response:
+                    ok &= bool(json.load(response))
+            except (urllib.error.URLError, OSError, ValueError):
+                ok = False
     retention.forget(settings.tracker_url, WARM_UP_SENDER)
     return ok
 
@@ -115,19 +118,22 @@ def start_actions(settings: Settings, log: IO[bytes] | None = None) -> subproces
 
 
 def start_services(settings: Settings, model: Path, log: IO[bytes] | None = None) -> list[subprocess.Popen[bytes]]:
-    """Start the action server, Rasa and the gateway; `log` receives their output."""
+    """Start the action server, each Rasa instance and the gateway; `log` receives their output.
+
+    Returns [actions, rasa (one per instance, consecutive ports), gateway].
+    """
     env = service_env(settings)
-    actions = _actions_command(settings)
-    rasa = [
-        _bin("rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
-        "--endpoints", str(write_endpoints(settings)), "--credentials", "credentials.yml",
-    ]
+    endpoints = str(write_endpoints(settings))
+    ports = [settings.rasa_port + n for n in range(settings.rasa_instances)]
+    rasa = [[_bin("rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
+             "--endpoints", endpoints, "--credentials", "credentials.yml"] for port in ports]
     gateway = [
         _bin("waitress-serve"), "--host", settings.gateway_host, "--port", str(settings.gateway_port),
         "--threads", "16", "--call", "connectors.app:create_app",
     ]
     settings.var_dir.mkdir(parents=True, exist_ok=True)
-    return [subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log) for cmd in (actions, rasa, gateway)]
+    commands = [_actions_command(settings), *rasa, gateway]
+    return [subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=log) for cmd in commands]
 
 
 def stop_services(processes: list[subprocess.Popen[bytes]]) -> None:

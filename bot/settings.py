@@ -66,6 +66,14 @@ def _redis(env: Mapping[str, str], name: str) -> str:
     return url
 
 
+def _instances(env: Mapping[str, str]) -> int:
+    count = _int(env, "KYR_RASA_INSTANCES", 1, 1, 16)
+    if count > 1 and not (env.get("KYR_REDIS_URL", "").strip() and env.get("KYR_DATABASE_URL", "").strip()):
+        raise SettingsError("KYR_RASA_INSTANCES above 1 needs a shared tracker store and lock store: "
+                            "set KYR_DATABASE_URL (PostgreSQL) and KYR_REDIS_URL")
+    return count
+
+
 def demo_secret(path: Path) -> str:
     """Return the local demo secret kept in `path`, creating it on first use."""
     if path.exists():
@@ -106,6 +114,14 @@ class Settings:
     widget_origins: tuple[str, ...] = ()
     delivery_config: Path | None = None
     redis_url: str = ""
+    rasa_instances: int = 1
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """Every Rasa instance the gateway spreads conversations over (consecutive ports)."""
+        if self.rasa_instances == 1:
+            return (self.rasa_url,)
+        return tuple(f"http://127.0.0.1:{self.rasa_port + n}" for n in range(self.rasa_instances))
 
     @property
     def gateway_db(self) -> Path:
@@ -155,6 +171,7 @@ class Settings:
             "KYR_WIDGET_ORIGINS": ",".join(self.widget_origins),
             "KYR_DELIVERY_CONFIG": str(self.delivery_config or ""),
             "KYR_REDIS_URL": self.redis_url,
+            "KYR_RASA_INSTANCES": str(self.rasa_instances),
         }
 
     @classmethod
@@ -204,4 +221,5 @@ class Settings:
             widget_origins=_origins(env, "KYR_WIDGET_ORIGINS"),
             delivery_config=Path(env["KYR_DELIVERY_CONFIG"]) if env.get("KYR_DELIVERY_CONFIG", "").strip() else None,
             redis_url=_redis(env, "KYR_REDIS_URL"),
+            rasa_instances=_instances(env),
         )

@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     offers = Offers(max_age_seconds=settings.session_max_age)
     content = ContentStore(settings.locales_dir, settings.directory_dir)
-    rasa = RasaClient(settings.rasa_url, settings.actions_url, settings.rasa_timeout)
+    rasa = RasaClient(settings.rasa_urls, settings.actions_url, settings.rasa_timeout)
     store = GatewayStore(settings.gateway_db, settings.secret_key)
     worker = SmsWorker(settings, content, rasa, store, offers, TwilioSender(settings))
     app.extensions["kyr311"] = {

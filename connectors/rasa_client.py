@@ -1,8 +1,20 @@
-"""A small client for Rasa's REST channel, with a timeout and one clear failure type."""
+"""A small client for Rasa's REST channel: a timeout, one clear failure type, and failover.
+
+With several Rasa instances (sharing PostgreSQL trackers and Redis locks), each conversation
+goes to the same instance every time (rendezvous hashing on its hashed id), so its turns stay
+in order on one process. When that instance refuses the connection, the message goes to the
+next one in the conversation's order, and the dead one is skipped for a while. Only a refused
+or broken connection moves a message: a timeout does not, because the first instance may
+still be answering it, and the resident must not get two answers.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
+import time
+from collections.abc import Sequence
 from typing import Any
 
 import requests
@@ -10,6 +22,7 @@ import requests
 __all__ = ["RasaClient", "RasaUnavailable"]
 
 log = logging.getLogger(__name__)
+DOWN_SECONDS = 10.0
 
 
 class RasaUnavailable(RuntimeError):
@@ -19,20 +32,47 @@ class RasaUnavailable(RuntimeError):
 class RasaClient:
     """Posts one message to Rasa's REST webhook and returns the bot's messages."""
 
-    def __init__(self, base_url: str, actions_url: str, timeout: float) -> None:
-        self.base_url = base_url.rstrip("/")
+    def __init__(self, base_urls: Sequence[str] | str, actions_url: str, timeout: float, down_seconds: float = DOWN_SECONDS) -> None:
+        urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        self.base_urls = [u.rstrip("/") for u in urls]
         self.actions_url = actions_url.rstrip("/")
         self.timeout = timeout
+        self.down_seconds = down_seconds
+        self._down: dict[str, float] = {}
+        self._lock = threading.Lock()
         self._http = requests.Session()
+
+    @property
+    def base_url(self) -> str:
+        return self.base_urls[0]
+
+    def order(self, sender: str) -> list[str]:
+        """The instances to try for `sender`: its own first, the ones lately down last."""
+        ranked = sorted(self.base_urls, key=lambda url: hashlib.sha256(f"{url}|{sender}".encode()).digest(), reverse=True)
+        now = time.monotonic()
+        with self._lock:
+            return sorted(ranked, key=lambda url: self._down.get(url, 0.0) > now)
 
     def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
         """Send `text` as `sender` (a hashed id); raise RasaUnavailable when no answer comes."""
         body: dict[str, Any] = {"sender": sender, "message": text, "metadata": metadata}
-        try:
-            response = self._http.post(f"{self.base_url}/webhooks/rest/webhook", json=body, timeout=self.timeout)
-        except requests.RequestException as exc:
-            log.warning("rasa unreachable: %s", type(exc).__name__)
-            raise RasaUnavailable(type(exc).__name__) from None
+        for url in self.order(sender):
+            try:
+                response = self._http.post(f"{url}/webhooks/rest/webhook", json=body, timeout=self.timeout)
+            except requests.ConnectionError as exc:
+                # Refused or dropped before an answer: the instance is gone; the next one takes it.
+                log.warning("rasa instance unreachable (%s): trying the next one", type(exc).__name__)
+                with self._lock:
+                    self._down[url] = time.monotonic() + self.down_seconds
+                continue
+            except requests.RequestException as exc:
+                log.warning("rasa unreachable: %s", type(exc).__name__)
+                raise RasaUnavailable(type(exc).__name__) from None
+            return self._messages(response)
+        raise RasaUnavailable("no Rasa instance answers")
+
+    @staticmethod
+    def _messages(response: requests.Response) -> list[dict[str, Any]]:
         if response.status_code != 200:
             log.warning("rasa answered HTTP %s", response.status_code)
             raise RasaUnavailable(f"HTTP {response.status_code}")
@@ -46,13 +86,13 @@ class RasaClient:
             raise RasaUnavailable("no messages")
         return messages
 
+    def _answers(self, url: str) -> bool:
+        try:
+            return self._http.get(url, timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
     def health(self) -> dict[str, bool]:
-        """Whether Rasa and the action server answer their health checks."""
-        checks = {"rasa": f"{self.base_url}/", "actions": f"{self.actions_url}/health"}
-        status = {}
-        for name, url in checks.items():
-            try:
-                status[name] = self._http.get(url, timeout=2).status_code == 200
-            except requests.RequestException:
-                status[name] = False
-        return status
+        """Whether some Rasa instance and the action server answer their health checks."""
+        return {"rasa": any(self._answers(f"{url}/") for url in self.base_urls),
+                "actions": self._answers(f"{self.actions_url}/health")}

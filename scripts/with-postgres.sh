@@ -8,6 +8,8 @@ set -euo pipefail
 
 if [ -n "${KYR_TEST_DATABASE_URL:-}" ]; then exec "$@"; fi
 PORT="${KYR_TEST_PG_PORT:-25432}"
+# Another run may hold the port: take the next free one.
+while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
 
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 BIN="$(pg_bin)"

@@ -6,6 +6,8 @@ set -euo pipefail
 
 if [ -n "${KYR_TEST_REDIS_URL:-}" ]; then exec "$@"; fi
 PORT="${KYR_TEST_REDIS_PORT:-26379}"
+# Another run may hold the port: take the next free one.
+while (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; do PORT=$((PORT + 1)); done
 
 if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

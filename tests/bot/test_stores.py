@@ -45,3 +45,12 @@ def test_a_tracker_store_on_another_database_kind_is_refused(tmp_path: Path) -> 
 def test_a_malformed_redis_url_is_refused_naming_the_variable(value: str) -> None:
     with pytest.raises(SettingsError, match="KYR_REDIS_URL"):
         Settings.from_env({"KYR_SECRET_KEY": "k" * 32, "KYR_REDIS_URL": value})
+
+
+def test_several_rasa_instances_need_postgresql_and_redis_and_use_consecutive_ports() -> None:
+    with pytest.raises(SettingsError, match="KYR_RASA_INSTANCES"):
+        Settings.from_env({"KYR_SECRET_KEY": "k" * 32, "KYR_RASA_INSTANCES": "2"})
+    settings = Settings.from_env({"KYR_SECRET_KEY": "k" * 32, "KYR_RASA_INSTANCES": "3", "KYR_RASA_PORT": "6005",
+                                  "KYR_DATABASE_URL": "postgresql://db/kyr311", "KYR_REDIS_URL": "redis://cache:6379/0"})
+    assert settings.rasa_urls == ("http://127.0.0.1:6005", "http://127.0.0.1:6006", "http://127.0.0.1:6007")
+    assert Settings.from_env(settings.to_env()).rasa_urls == settings.rasa_urls

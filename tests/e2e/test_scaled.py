@@ -1,4 +1,4 @@
-"""Scaled mode by settings only: Rasa's trackers and the reports in PostgreSQL, Rasa's locks in Redis.
+"""Scaled mode by settings only: two Rasa instances, trackers and reports in PostgreSQL, locks in Redis.
 
 A second stack (its own ports and a fresh database) runs with KYR_DATABASE_URL and
 KYR_REDIS_URL pointing at the throwaway servers `make e2e` starts (scripts/with-postgres.sh,
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +25,7 @@ from bot.fingerprint import model_path
 from bot.reports import ReportStore
 from bot.settings import Settings
 from connectors.chat import _session_id
+from connectors.rasa_client import RasaClient
 from tests.e2e.conftest import SECRET, START_TIMEOUT
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +49,7 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     var = tmp_path_factory.mktemp("scaled")
     settings = Settings.from_env({
         "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "16005", "KYR_ACTIONS_PORT": "16055",
-        "KYR_GATEWAY_PORT": "19000", "KYR_DATABASE_URL": database, "KYR_REDIS_URL": REDIS,
+        "KYR_GATEWAY_PORT": "19000", "KYR_DATABASE_URL": database, "KYR_REDIS_URL": REDIS, "KYR_RASA_INSTANCES": "2",
     })
     log_path = var / "services.log"
     with log_path.open("wb") as log:
@@ -58,7 +60,9 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
                 assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
                 assert time.monotonic() < deadline, "the scaled services did not become healthy in time"
                 time.sleep(1)
-            yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "database": database}
+            assert runner.warm_up(settings), "the warm-up messages got no answer"
+            yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "database": database,
+                   "processes": processes}
         finally:
             runner.stop_services(processes)
             with admin.cursor() as cursor:
@@ -104,3 +108,37 @@ def test_a_report_is_stored_in_postgresql(scaled) -> None:  # type: ignore[no-un
     report = store.get(code)
     store.close()
     assert report is not None and report.facility == "griffith_park" and store.dialect == "postgresql"
+
+
+def test_killing_a_rasa_instance_under_load_loses_no_message(scaled) -> None:  # type: ignore[no-untyped-def]
+    """Six conversations send messages at once; the Rasa instance that serves some of them is
+    killed (SIGKILL) in the middle. Every message still gets its one answer, from the other
+    instance, which reads the same conversation from PostgreSQL (the chosen language holds)."""
+    url, settings = scaled["url"], scaled["settings"]
+    client = RasaClient(settings.rasa_urls, settings.actions_url, 5)
+    tokens = [requests.post(f"{url}/chat/sessions", timeout=10).json()["session"] for _ in range(6)]
+    senders = [privacy.conversation_id(SECRET, "web", _session_id(settings, t)) for t in tokens]
+    victim_url = client.order(senders[0])[0]
+    victim = scaled["processes"][1 + settings.rasa_urls.index(victim_url)]
+    texts = ["hola", "que hago si la migra toca a mi puerta", "necesito un abogado", "tengo derecho a no hablar",
+             "que pasa si me detienen", "gracias"]
+    results: dict[int, list[tuple[int, list[str]]]] = {n: [] for n in range(len(tokens))}
+
+    def talk(n: int) -> None:
+        for text_ in texts:
+            response = requests.post(f"{url}/chat/sessions/{tokens[n]}/messages", json={"text": text_}, timeout=60)
+            body = response.json()
+            results[n].append((response.status_code, [m["lang"] for m in body.get("messages", [])]))
+
+    threads = [threading.Thread(target=talk, args=(n,)) for n in range(len(tokens))]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    victim.kill()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert victim.wait(timeout=10) is not None
+    for n, answers in results.items():
+        assert len(answers) == len(texts), (n, answers)
+        assert all(status == 200 and langs and set(langs) == {"es"} for status, langs in answers), (n, answers)
+    assert requests.get(f"{url}/healthz", timeout=10).status_code == 200  # one instance is enough
