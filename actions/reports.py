@@ -10,6 +10,7 @@ import abc
 import datetime as dt
 import functools
 import logging
+import time
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -17,19 +18,21 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from actions.base import LANG_SLOT, ContentAction, Turn, content_store, directory_stamp, settings
 from bot import places, privacy, report_form
 from bot.delivery import load_delivery_config
 from bot.messages import BotMessage, Button, answer
 from bot.ratelimit import RateLimiter
-from bot.reports import ReportError, ReportStore
+from bot.reports import NewReport, Report, ReportError, ReportStore
 
 log = logging.getLogger(__name__)
 
 YES, NO = "/affirm", "/deny"
 SKIP = '/deny{"report_skip": "yes"}'
 NOW = '/affirm{"report_skip": "now"}'
+SAVE_ATTEMPTS, SAVE_PAUSE_SECONDS = 4, 1.5
 
 
 @functools.lru_cache(maxsize=2)
@@ -239,17 +242,30 @@ class ActionSubmitReport(ContentAction):
         if sealed and slots.get("report_contact"):
             numbers = privacy.unseal(settings().secret_key, sealed)
             slots = {**slots, "report_contact": report_form.fill_phones(slots["report_contact"], numbers)}
-        try:
-            report = report_store().add(report_form.new_report(slots, lang, turn.channel, dt.datetime.now(dt.timezone.utc)),
-                                        sinks=sink_names())
-        except (ReportError, OSError) as exc:
-            log.error("report not saved: %s", type(exc).__name__)
+        report = self._save(report_form.new_report(slots, lang, turn.channel, dt.datetime.now(dt.timezone.utc)))
+        if report is None:
             return [answer(catalog, "reports.failed", lang, turn.channel)]
         log.info("report %s saved for %s", report.code, report.department or "general")
         if report.department:
             extra = {"code": report.code, "department": department_name(report.department)}
             return [answer(catalog, "reports.sent", lang, turn.channel, extra)]
         return [answer(catalog, "reports.sent_general", lang, turn.channel, {"code": report.code})]
+
+    @staticmethod
+    def _save(report: NewReport) -> Report | None:
+        """Store the report; a database that is restarting gets a few seconds (within the
+        gateway's time budget) before the resident is told to call the hotline instead."""
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                return report_store().add(report, sinks=sink_names())
+            except ReportError as exc:
+                log.error("report not saved: %s", exc.__class__.__name__)
+                return None
+            except (SQLAlchemyError, OSError) as exc:
+                log.warning("report not saved yet (%s), attempt %d", type(exc).__name__, attempt + 1)
+                time.sleep(SAVE_PAUSE_SECONDS)
+        log.error("report not saved: the database did not come back")
+        return None
 
     def extra_events(self, turn: Turn, lang: str) -> list[EventType]:
         return [*super().extra_events(turn, lang), *(SlotSet(slot, None) for slot in report_form.FIRST_SLOTS)]

@@ -67,7 +67,7 @@ def service_env(settings: Settings | None) -> dict[str, str]:
         env.update(settings.to_env())
         # A conversation's lock (Redis with several instances) outlives a killed instance by
         # this long: short enough that the next message, failed over, is answered in time.
-        env["TICKET_LOCK_LIFETIME"] = str(max(2, int(settings.rasa_timeout * 0.6)))
+        env["TICKET_LOCK_LIFETIME"] = str(lock_lifetime(settings.rasa_timeout))
         env["KYR_ACTION_ENDPOINT"] = f"{settings.actions_url}/webhook"
         env["KYR_TRACKER_DB"] = str(settings.tracker_db)
     else:
@@ -76,11 +76,27 @@ def service_env(settings: Settings | None) -> dict[str, str]:
     return env
 
 
+def lock_lifetime(rasa_timeout: float) -> int:
+    """Seconds a conversation's lock outlives a killed Rasa instance: at most 5, and well under
+    the gateway's timeout, so the failed-over message still has time to be answered.
+
+    >>> lock_lifetime(10), lock_lifetime(15), lock_lifetime(3)
+    (4, 5, 2)
+    """
+    return max(2, min(5, int(rasa_timeout * 0.4)))
+
+
 def healthy(settings: Settings) -> bool:
+    """The gateway says ok, and every Rasa instance answers (the gateway needs only one)."""
     url = f"http://{settings.gateway_host}:{settings.gateway_port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
-            return bool(json.load(response).get("status") == "ok")
+            if json.load(response).get("status") != "ok":
+                return False
+        for rasa in settings.rasa_urls:
+            with urllib.request.urlopen(f"{rasa}/", timeout=2) as response:
+                response.read()
+        return True
     except (urllib.error.URLError, OSError, ValueError):
         return False
 

@@ -29,9 +29,13 @@ as_owner() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@";
 cleanup() { as_owner "$BIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true; rm -rf "$DIR"; }
 trap cleanup EXIT
 as_owner "$BIN/initdb" -D "$DIR/data" -A trust -U postgres -E UTF8 >/dev/null
-as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w \
-  -o "-p $PORT -k $DIR -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+# In the configuration file, so that a test that restarts the server gets the same one back.
+printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = '127.0.0.1'\nfsync = off\n" "$PORT" "$DIR" \
+  | as_owner tee -a "$DIR/data/postgresql.conf" >/dev/null
+as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null
 as_owner "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres kyr311
 export KYR_TEST_DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/kyr311"
+# For the tests that restart the server (a database restart must not lose a report).
+export KYR_TEST_PG_CTL="$BIN/pg_ctl" KYR_TEST_PG_DATA="$DIR/data"
 echo "PostgreSQL for the tests: $KYR_TEST_DATABASE_URL"
 "$@"

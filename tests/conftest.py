@@ -249,9 +249,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     admin.autocommit = True
     with admin.cursor() as cursor:
         cursor.execute(f"CREATE DATABASE {name}")
+    admin.close()
     try:
         yield server.rsplit("/", 1)[0] + "/" + name
     finally:
+        admin = psycopg2.connect(server)  # a new connection: a test may have restarted the server
+        admin.autocommit = True
         with admin.cursor() as cursor:
             cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
         admin.close()

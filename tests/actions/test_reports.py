@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -148,3 +151,37 @@ def test_an_sms_contact_number_is_kept_only_sealed_in_the_tracker_and_opened_for
     code = next(word for word in reply["text"].replace(".", " ").split() if word.startswith("KYR-"))
     report = ReportStore(f"sqlite:///{tmp_path / 'reports.db'}", "r" * 40).get(code)
     assert report is not None and report.contact == "text me at 213-555-0147"
+
+
+def _pg_ctl(*args: str) -> None:
+    command = [os.environ["KYR_TEST_PG_CTL"], "-D", os.environ["KYR_TEST_PG_DATA"], *args]
+    if os.geteuid() == 0:  # the throwaway server belongs to the postgres user
+        command = ["runuser", "-u", "postgres", "--", *command]
+    subprocess.run(command, check=True, capture_output=True, timeout=60)
+
+
+def test_a_report_sent_while_postgresql_restarts_is_saved_once(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if database_url.startswith("sqlite") or not os.environ.get("KYR_TEST_PG_CTL"):
+        pytest.skip("restarts a PostgreSQL server (make test starts one)")
+    monkeypatch.setenv("KYR_DATABASE_URL", database_url)
+    base.settings.cache_clear()
+    reports.report_store.cache_clear()
+    [before], _ = run(ActionSubmitReport(), tracker("/affirm", "affirm", confirmed()))
+    assert before["topic"] == "reports.sent"
+    _pg_ctl("-m", "fast", "-w", "stop")
+    restart = threading.Timer(2.0, _pg_ctl, args=("-w", "-l", os.environ["KYR_TEST_PG_DATA"] + "/restart.log", "start"))
+    restart.start()
+    try:
+        [during], _ = run(ActionSubmitReport(), tracker("/affirm", "affirm", confirmed(report_what="agentes en la biblioteca")))
+    finally:
+        restart.join()
+    assert during["topic"] == "reports.sent", during["text"]
+    store = ReportStore(database_url, "r" * 40)
+    codes = [code_in(m) for m in (before, during)]
+    assert all(store.get(code) is not None for code in codes)
+    assert sum(r.what == "agentes en la biblioteca" for r in store.general() + store.list_for("recreation_parks")) == 1
+    store.close()
+
+
+def code_in(message: dict[str, Any]) -> str:
+    return next(word for word in message["text"].replace(".", " ").split() if word.startswith("KYR-"))
