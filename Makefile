@@ -52,9 +52,9 @@ lint: $(STAMP)
 	$(BIN)/ruff check bot actions connectors tests scripts
 	$(BIN)/mypy
 
-# With a throwaway PostgreSQL on loopback for the tests that need one (installed when root).
+# With throwaway PostgreSQL and Redis on loopback for the tests that need them (installed when root).
 unit: $(STAMP)
-	scripts/with-postgres.sh $(BIN)/pytest -m "not e2e" -q
+	scripts/with-postgres.sh scripts/with-redis.sh $(BIN)/pytest -m "not e2e" -q
 
 conversations: train
 	$(BIN)/rasa test core --model "$$($(BIN)/kyr311 model-path)" --stories tests/conversations \

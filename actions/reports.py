@@ -18,13 +18,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.base import LANG_SLOT, ContentAction, Turn, content_store, directory_stamp, settings
 from bot import places, privacy, report_form
 from bot.delivery import load_delivery_config
 from bot.messages import BotMessage, Button, answer
-from bot.ratelimit import RateLimiter
+from bot.ratelimit import RateLimiter, ReportLimiter
+from bot.ratelimit_redis import RedisRateLimiter
 from bot.reports import NewReport, Report, ReportError, ReportStore
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,22 @@ def sink_names() -> tuple[str, ...]:
 
 
 @functools.lru_cache(maxsize=1)
-def rate_limiter() -> RateLimiter:
+def rate_limiter() -> ReportLimiter:
+    """Report limits: in Redis when it is configured (shared by every action server), else in memory."""
+    if settings().redis_url:
+        import redis
+
+        return RedisRateLimiter(redis.Redis.from_url(settings().redis_url, socket_timeout=2))
     return RateLimiter()
+
+
+def _allowed(sender: str) -> bool:
+    """The rate limits' answer; a report is taken when Redis cannot be asked (better one too many)."""
+    try:
+        return rate_limiter().allow(sender).allowed
+    except RedisError as exc:
+        log.warning("report rate limit unavailable (%s): report taken", type(exc).__name__)
+        return True
 
 
 def matcher(lang: str) -> report_form.PlaceMatcher:
@@ -235,7 +251,7 @@ class ActionSubmitReport(ContentAction):
         slots = turn.slots
         if slots.get("report_confirm") != report_form.SEND or not slots.get("report_what"):
             return [answer(catalog, "reports.cancelled", lang, turn.channel)]
-        if not rate_limiter().allow(turn.sender).allowed:
+        if not _allowed(turn.sender):
             log.warning("report refused by the rate limit")
             return [answer(catalog, "reports.limited", lang, turn.channel)]
         sealed = slots.get(report_form.SEALED_SLOT)

@@ -185,3 +185,23 @@ def test_a_report_sent_while_postgresql_restarts_is_saved_once(database_url: str
 
 def code_in(message: dict[str, Any]) -> str:
     return next(word for word in message["text"].replace(".", " ").split() if word.startswith("KYR-"))
+
+
+def test_with_redis_the_limit_is_shared_and_a_redis_outage_does_not_block_reports(monkeypatch: pytest.MonkeyPatch) -> None:
+    url = os.environ.get("KYR_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("set KYR_TEST_REDIS_URL to a Redis server (make test does)")
+    monkeypatch.setenv("KYR_REDIS_URL", url)
+    base.settings.cache_clear()
+    reports.rate_limiter.cache_clear()
+    sender = "redis-" + os.urandom(4).hex()
+    t = tracker("/affirm", "affirm", confirmed())
+    t.sender_id = sender
+    topics = [run(ActionSubmitReport(), t)[0][0]["topic"] for _ in range(4)]
+    assert topics == ["reports.sent"] * 3 + ["reports.limited"]
+    reports.rate_limiter.cache_clear()  # another action server: the same count
+    assert run(ActionSubmitReport(), t)[0][0]["topic"] == "reports.limited"
+    monkeypatch.setenv("KYR_REDIS_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    base.settings.cache_clear()
+    reports.rate_limiter.cache_clear()
+    assert run(ActionSubmitReport(), t)[0][0]["topic"] == "reports.sent"
