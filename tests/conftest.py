@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import os
@@ -232,6 +233,29 @@ class Webhook:
             self.server = None
 
 
+def _postgres(server: str, sql: str) -> None:
+    import psycopg2  # only with a server to talk to
+
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        admin.close()
+
+
+@contextlib.contextmanager
+def fresh_postgres_database(server: str, prefix: str = "t_") -> Iterator[str]:
+    """Create an empty database on the PostgreSQL `server` (a URL); drop it afterwards."""
+    name = prefix + secrets.token_hex(6)
+    _postgres(server, f"CREATE DATABASE {name}")
+    try:
+        yield server.rsplit("/", 1)[0] + "/" + name
+    finally:
+        _postgres(server, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # a new connection: the server may have restarted
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A fresh, empty database: SQLite, and PostgreSQL when KYR_TEST_DATABASE_URL names a server
@@ -242,19 +266,5 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     server = os.environ.get("KYR_TEST_DATABASE_URL")
     if not server:
         pytest.skip("set KYR_TEST_DATABASE_URL to a PostgreSQL server (make test does)")
-    import psycopg2  # only with a server to talk to
-
-    name = "t_" + secrets.token_hex(6)
-    admin = psycopg2.connect(server)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    admin.close()
-    try:
-        yield server.rsplit("/", 1)[0] + "/" + name
-    finally:
-        admin = psycopg2.connect(server)  # a new connection: a test may have restarted the server
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
+    with fresh_postgres_database(server) as url:
+        yield url

@@ -4,9 +4,12 @@ Rasa and the gateway as real processes on loopback, started once per test sessio
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +34,23 @@ routing:
 HOST_PAGE_PORT = 18081  # another origin that embeds the widget (test_widget_browser)
 
 
+@contextlib.contextmanager
+def running(settings: Settings, model: Path, log_path: Path) -> Iterator[list[subprocess.Popen[bytes]]]:
+    """Start the services, wait until all are healthy and warmed up; stop them afterwards."""
+    with log_path.open("wb") as log:
+        processes = runner.start_services(settings, model, log)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not runner.healthy(settings):
+                assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
+                assert time.monotonic() < deadline, "services did not become healthy in time"
+                time.sleep(1)
+            assert runner.warm_up(settings), "the warm-up messages got no answer"
+            yield processes
+        finally:
+            runner.stop_services(processes)
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     model = model_path(runner.PROJECT_ROOT, runner.MODELS_DIR, runner.rasa_version())
@@ -53,23 +73,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         "KYR_WIDGET_ORIGINS": f"http://127.0.0.1:{HOST_PAGE_PORT}", "KYR_DELIVERY_CONFIG": str(delivery),
     })
     log_path = var / "services.log"
-    with log_path.open("wb") as log:
-        processes = runner.start_services(settings, model, log)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not runner.healthy(settings):
-                assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, "services did not become healthy in time"
-                time.sleep(1)
-            assert runner.warm_up(settings), "the warm-up messages got no answer"
+    try:
+        with running(settings, model, log_path) as processes:
             yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "processes": processes,
-                   "log": log_path, "twilio": twilio,
-                   "smtp": smtp, "webhook": hook}
-        finally:
-            runner.stop_services(processes)
-            twilio.close()
-            smtp.stop()
-            hook.stop()
+                   "log": log_path, "twilio": twilio, "smtp": smtp, "webhook": hook}
+    finally:
+        twilio.close()
+        smtp.stop()
+        hook.stop()
 
 
 def restart_actions(stack: dict[str, Any]) -> None:

@@ -8,13 +8,10 @@ scripts/with-redis.sh). Skipped where neither is available.
 from __future__ import annotations
 
 import os
-import secrets
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
-import psycopg2
 import pytest
 import redis
 import requests
@@ -26,7 +23,8 @@ from bot.reports import ReportStore
 from bot.settings import Settings
 from connectors.chat import _session_id
 from connectors.rasa_client import RasaClient
-from tests.e2e.conftest import SECRET, START_TIMEOUT
+from tests.conftest import fresh_postgres_database
+from tests.e2e.conftest import SECRET, running
 
 pytestmark = pytest.mark.e2e
 SERVER = os.environ.get("KYR_TEST_DATABASE_URL", "")
@@ -40,35 +38,16 @@ def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     model = model_path(runner.PROJECT_ROOT, runner.MODELS_DIR, runner.rasa_version())
     if not model.exists():
         pytest.skip("no trained model for the current inputs: run 'make train'")
-    name = "scaled_" + secrets.token_hex(4)
-    admin = psycopg2.connect(SERVER)
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE {name}")
-    database = SERVER.rsplit("/", 1)[0] + "/" + name
     var = tmp_path_factory.mktemp("scaled")
-    settings = Settings.from_env({
-        "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "16005", "KYR_ACTIONS_PORT": "16055",
-        "KYR_GATEWAY_PORT": "19000", "KYR_DATABASE_URL": database, "KYR_REDIS_URL": REDIS, "KYR_RASA_INSTANCES": "2",
-        "KYR_RASA_TIMEOUT": "15",  # the web chat may wait as long as Twilio does
-    })
-    log_path = var / "services.log"
-    with log_path.open("wb") as log:
-        processes = runner.start_services(settings, model, log)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not runner.healthy(settings):
-                assert all(p.poll() is None for p in processes), log_path.read_text(errors="replace")[-3000:]
-                assert time.monotonic() < deadline, "the scaled services did not become healthy in time"
-                time.sleep(1)
-            assert runner.warm_up(settings), "the warm-up messages got no answer"
+    with fresh_postgres_database(SERVER, "scaled_") as database:
+        settings = Settings.from_env({
+            "KYR_SECRET_KEY": SECRET, "KYR_VAR_DIR": str(var), "KYR_RASA_PORT": "16005", "KYR_ACTIONS_PORT": "16055",
+            "KYR_GATEWAY_PORT": "19000", "KYR_DATABASE_URL": database, "KYR_REDIS_URL": REDIS, "KYR_RASA_INSTANCES": "2",
+            "KYR_RASA_TIMEOUT": "15",  # the web chat may wait as long as Twilio does
+        })
+        with running(settings, model, var / "services.log") as processes:
             yield {"url": f"http://127.0.0.1:{settings.gateway_port}", "settings": settings, "database": database,
                    "processes": processes}
-        finally:
-            runner.stop_services(processes)
-            with admin.cursor() as cursor:
-                cursor.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            admin.close()
 
 
 def _senders(database: str) -> set[str]:
