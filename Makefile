@@ -16,7 +16,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export KYR_TRACKER_DB ?= $(CURDIR)/var/trackers.db
 export KYR_ACTION_ENDPOINT ?= http://127.0.0.1:5055/webhook
 
-.PHONY: run run-scaled test chat train validate lint unit conversations nlu-eval e2e browser bench-nlu bench-sms clean
+.PHONY: run run-scaled test chat train validate lint unit conversations nlu-eval e2e browser bench-nlu bench bench-scaled clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@if [ ! -x $(PY) ]; then \
@@ -79,11 +79,19 @@ test: validate lint unit train conversations nlu-eval e2e
 bench-nlu: $(STAMP)
 	$(PY) scripts/bench_nlu.py
 
-# SMS webhook latency against Rasa's REST channel, with wrk (from Debian, installed when root).
-bench-sms: train
+# Load benchmark: /twilio/sms and the chat API against the plain `rasa init` bot, with wrk (from
+# Debian, installed when root) at 1, 10 and 50 conversations. Prints p50/p95/p99, errors,
+# messages/s and memory; last line: p95_ratio=... throughput_ratio=... (ours/plain at 10).
+bench: train
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
-	  || { echo "bench-sms needs wrk: apt-get install wrk" >&2; exit 1; }
-	$(PY) scripts/bench_sms.py
+	  || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+# The same with two Rasa instances on throwaway PostgreSQL and Redis.
+bench-scaled: train
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } \
+	  || { echo "make bench needs wrk: apt-get install wrk" >&2; exit 1; }
+	scripts/with-postgres.sh scripts/with-redis.sh $(PY) scripts/bench.py --scaled $(BENCH_ARGS)
 
 clean:
 	rm -rf results reports .pytest_cache .mypy_cache .ruff_cache

@@ -19,6 +19,10 @@ import time
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the store pulls in SQLAlchemy; an Offers kept in memory does not need it
+    from bot.gateway_store import GatewayStore
 
 __all__ = ["LANGUAGE_MENU", "Offers", "fold", "is_keyword", "keywords"]
 
@@ -67,21 +71,28 @@ def is_keyword(text: str, words: frozenset[str]) -> bool:
 
 
 class Offers:
-    """The buttons last offered in each conversation, kept in memory for a while.
+    """The buttons last offered in each conversation, for a while.
 
-    Bounded in size and age, so it cannot grow without limit. One process only: several
-    gateway instances need a shared store (issue 8 moves it to Redis or PostgreSQL).
+    In memory by default, bounded in size and age so it cannot grow without limit; one
+    process only. With a `store` (`bot.gateway_store.GatewayStore` on a shared database),
+    offers live there instead, so every gateway process sees them; the store's retention
+    purge bounds them.
     """
 
-    def __init__(self, max_conversations: int = 10_000, max_age_seconds: float = 3600.0) -> None:
+    def __init__(self, max_conversations: int = 10_000, max_age_seconds: float = 3600.0,
+                 store: GatewayStore | None = None) -> None:
         self._offers: OrderedDict[str, tuple[float, tuple[str, ...]]] = OrderedDict()
         self._max = max_conversations
         self._max_age = max_age_seconds
+        self._store = store
         self._lock = threading.Lock()
 
     def remember(self, conversation: str, payloads: list[str]) -> None:
         """Record the buttons just sent in `conversation` (an empty list keeps the last offer)."""
         if not payloads:
+            return
+        if self._store is not None:
+            self._store.remember_offer(conversation, payloads)
             return
         with self._lock:
             self._offers[conversation] = (time.monotonic(), tuple(payloads))
@@ -89,19 +100,30 @@ class Offers:
             while len(self._offers) > self._max:
                 self._offers.popitem(last=False)
 
+    def _offered(self, conversation: str) -> tuple[str, ...] | None:
+        if self._store is not None:
+            return self._store.offer(conversation, self._max_age)
+        with self._lock:
+            found = self._offers.get(conversation)
+        if not found or time.monotonic() - found[0] > self._max_age:
+            return None
+        return found[1]
+
     def pick(self, conversation: str, text: str) -> str | None:
         """The payload a numeric reply chooses, or None when it is not a choice on offer."""
         match = _NUMBER.match(unicodedata.normalize("NFKC", text))
         if not match:
             return None
-        with self._lock:
-            found = self._offers.get(conversation)
-        if not found or time.monotonic() - found[0] > self._max_age:
+        offered = self._offered(conversation)
+        if not offered:
             return None
         index = int(match.group(1)) - 1
-        return found[1][index] if 0 <= index < len(found[1]) else None
+        return offered[index] if 0 <= index < len(offered) else None
 
     def forget(self, conversation: str) -> None:
         """Drop what was offered in `conversation`."""
+        if self._store is not None:
+            self._store.forget_offer(conversation)
+            return
         with self._lock:
             self._offers.pop(conversation, None)

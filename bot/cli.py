@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot import retention
         from bot.reports import ReportStore
 
-        conversations, records = retention.purge_all(settings.tracker_url, settings.gateway_db, settings.secret_key, args.older_than)
+        conversations, records = retention.purge_all(settings.tracker_url, settings.gateway_url, settings.secret_key, args.older_than)
         reports = ReportStore(settings.reports_url, settings.secret_key)
         try:
             delivered = reports.purge_delivered(args.older_than)

@@ -73,8 +73,8 @@ def forget(settings: Settings, phone: str) -> int:
     conversation = privacy.conversation_id(settings.secret_key, "sms", phone)
     events = retention.forget(settings.tracker_url, conversation)
     records = 0
-    if settings.gateway_db.exists():
-        store = GatewayStore(settings.gateway_db, settings.secret_key)
+    if settings.database_url or settings.gateway_db.exists():
+        store = GatewayStore(settings.gateway_url, settings.secret_key)
         try:
             records = store.forget(conversation)
         finally:

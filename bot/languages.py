@@ -28,6 +28,7 @@ from bot.segment import count_words, script_of
 __all__ = [
     "DEFAULT_LOCALE",
     "LANGUAGES",
+    "SAMPLES",
     "Choice",
     "chinese_script",
     "choose",
@@ -38,11 +39,15 @@ __all__ = [
     "named_language",
     "negotiate",
     "normalize",
+    "warm_up",
 ]
 
 DEFAULT_LOCALE = "en"
 SWITCH_MIN_WORDS = 3
 SWITCH_MIN_CONFIDENCE = 0.7  # relative confidence among the served languages of the same script
+# A first message guessed with less confidence gets the default: "hi", "hello" and "ok" score
+# 0.22-0.29 for Korean, Spanish or Tagalog; "hola" 0.47 for Spanish, "salamat" 0.89 for Tagalog.
+FIRST_MIN_CONFIDENCE = 0.3
 LEARNED_WEIGHT = 0.5  # our data's classifier vs lingua, for languages sharing a script (make bench-nlu)
 
 
@@ -379,6 +384,18 @@ def choose(
         if guess and guess[0] != current and words >= SWITCH_MIN_WORDS and guess[1] >= SWITCH_MIN_CONFIDENCE:
             return Choice(guess[0], "detected")
         return Choice(current, "sticky")
-    if guess:
+    if guess and guess[1] >= FIRST_MIN_CONFIDENCE:
         return Choice(guess[0], "detected")
     return Choice(DEFAULT_LOCALE, "default")
+
+
+# One message in each kind of script we serve. The first use of each loads a segmenter
+# (jieba, newmm), lingua's models or the language names, and trains our classifier: seconds
+# that no resident should wait (see warm_up).
+SAMPLES = ("hello", "hola", "你好", "こんにちは", "สวัสดี", "안녕하세요", "سلام", "привет", "բարեւ", "xin chào")
+
+
+def warm_up(nlu_dir: Path | None = None) -> None:
+    """Load everything `choose` needs, once, before the first resident's message."""
+    for text in SAMPLES:
+        choose(text, None, list(LANGUAGES), nlu_dir=nlu_dir)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 __all__ = ["forget", "purge", "purge_all"]
 
@@ -60,14 +60,15 @@ def forget(tracker: Path | str, sender_id: str) -> int:
         engine.dispose()
 
 
-def purge_all(tracker: Path | str, gateway_db: Path, secret: str, older_than_days: int) -> tuple[int, int]:
-    """Purge the tracker store and the SMS gateway's records; return (conversations, records)."""
+def purge_all(tracker: Path | str, gateway_url: str, secret: str, older_than_days: int) -> tuple[int, int]:
+    """Purge the tracker store and the SMS gateway's records (a SQLAlchemy URL); return (conversations, records)."""
     from bot.gateway_store import GatewayStore
 
     conversations = purge(tracker, older_than_days)
-    if not gateway_db.exists():
+    url = make_url(gateway_url)
+    if url.get_backend_name() == "sqlite" and url.database and not Path(url.database).exists():
         return conversations, 0
-    store = GatewayStore(gateway_db, secret)
+    store = GatewayStore(gateway_url, secret)
     try:
         return conversations, store.purge(older_than_days * 86400)
     finally:

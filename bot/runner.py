@@ -18,12 +18,12 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-from bot import retention
+from bot import languages, retention
 from bot.fingerprint import model_path
 from bot.settings import PROJECT_ROOT, Settings
 from bot.stores import write_endpoints
 
-__all__ = ["ensure_model", "healthy", "run", "service_env", "start_actions", "start_services", "stop_services"]
+__all__ = ["ensure_model", "healthy", "run", "service_env", "start_actions", "start_rasa", "start_services", "stop_services"]
 
 MODELS_DIR = PROJECT_ROOT / "models"
 PURGE_EVERY_SECONDS = 3600
@@ -101,10 +101,11 @@ def healthy(settings: Settings) -> bool:
         return False
 
 
-# One message in each kind of script: the first message loads the segmenters (jieba, newmm),
-# lingua's models and trains the language classifier, which takes seconds. A resident must
-# not wait for that, so the runner sends these before it says Ready.
-WARM_UP = ("hello", "hola", "你好", "こんにちは", "สวัสดี", "안녕하세요", "سلام", "привет", "բարեւ", "xin chào")
+# One message in each kind of script (the first of each loads segmenters and language models,
+# which takes seconds) and one that looks up help near a ZIP code (loads the directory and
+# the ZIP code table). A resident must not wait for that, so the runner sends these before it
+# says Ready.
+WARM_UP = (*languages.SAMPLES, "free legal help near 90012")
 WARM_UP_SENDER = "kyr311-warm-up"
 
 
@@ -133,16 +134,25 @@ def start_actions(settings: Settings, log: IO[bytes] | None = None) -> subproces
     return subprocess.Popen(_actions_command(settings), cwd=PROJECT_ROOT, env=service_env(settings), stdout=log, stderr=log)
 
 
+def _rasa_command(settings: Settings, model: Path, instance: int, endpoints: Path) -> list[str]:
+    return [_bin("rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(settings.rasa_port + instance),
+            "--endpoints", str(endpoints), "--credentials", "credentials.yml"]
+
+
+def start_rasa(settings: Settings, model: Path, instance: int, log: IO[bytes] | None = None) -> subprocess.Popen[bytes]:
+    """Start one Rasa instance (again, after it stopped): number `instance` of settings.rasa_urls."""
+    return subprocess.Popen(_rasa_command(settings, model, instance, write_endpoints(settings)), cwd=PROJECT_ROOT,
+                            env=service_env(settings), stdout=log, stderr=log)
+
+
 def start_services(settings: Settings, model: Path, log: IO[bytes] | None = None) -> list[subprocess.Popen[bytes]]:
     """Start the action server, each Rasa instance and the gateway; `log` receives their output.
 
     Returns [actions, rasa (one per instance, consecutive ports), gateway].
     """
     env = service_env(settings)
-    endpoints = str(write_endpoints(settings))
-    ports = [settings.rasa_port + n for n in range(settings.rasa_instances)]
-    rasa = [[_bin("rasa"), "run", "--model", str(model), "--interface", "127.0.0.1", "--port", str(port),
-             "--endpoints", endpoints, "--credentials", "credentials.yml"] for port in ports]
+    endpoints = write_endpoints(settings)
+    rasa = [_rasa_command(settings, model, n, endpoints) for n in range(settings.rasa_instances)]
     gateway = [
         _bin("waitress-serve"), "--host", settings.gateway_host, "--port", str(settings.gateway_port),
         "--threads", "16", "--call", "connectors.app:create_app",
@@ -170,7 +180,7 @@ def run(settings: Settings, demo: bool) -> int:
         print("=" * 72 + "\nLOCAL DEMO MODE: made a local secret key in var/ because KYR_SECRET_KEY is not set."
               "\nDo not use demo mode for real residents.\n" + "=" * 72, flush=True)
     model = ensure_model()
-    retention.purge_all(settings.tracker_url, settings.gateway_db, settings.secret_key, settings.retention_days)
+    retention.purge_all(settings.tracker_url, settings.gateway_url, settings.secret_key, settings.retention_days)
     processes = start_services(settings, model)
     stopping = False
 
@@ -193,7 +203,7 @@ def run(settings: Settings, demo: bool) -> int:
                       f"\nor through the API: curl -X POST {base}/chat/sessions\nPress Ctrl-C to stop.\n", flush=True)
                 announced = True
             if time.monotonic() - last_purge > PURGE_EVERY_SECONDS:
-                retention.purge_all(settings.tracker_url, settings.gateway_db, settings.secret_key, settings.retention_days)
+                retention.purge_all(settings.tracker_url, settings.gateway_url, settings.secret_key, settings.retention_days)
                 last_purge = time.monotonic()
             time.sleep(0.5)
         return 0

@@ -129,6 +129,11 @@ class Settings:
         return self.var_dir / "gateway.db"
 
     @property
+    def gateway_url(self) -> str:
+        """The gateway's own state (shared by every gateway process): KYR_DATABASE_URL, else SQLite in var/."""
+        return self.database_url or f"sqlite:///{self.gateway_db}"
+
+    @property
     def reports_url(self) -> str:
         """The reports database (shared with liaison accounts): KYR_DATABASE_URL, else SQLite in var/."""
         return self.database_url or f"sqlite:///{self.var_dir / 'reports.db'}"

@@ -26,16 +26,20 @@ import yaml
 
 from bot.settings import Settings, SettingsError
 
-__all__ = ["endpoints", "write_endpoints"]
+__all__ = ["LOCK_KEY_PREFIX", "TRACKER_STORE", "LockReleaser", "endpoints", "write_endpoints"]
+
+# Rasa's SQL tracker store with long sessions checkpointed (kyr311_store.py, importable from the project root).
+TRACKER_STORE = "kyr311_store.CheckpointSQLTrackerStore"
+LOCK_KEY_PREFIX = "kyr311"  # Rasa keeps a conversation's lock in Redis under "kyr311:lock:<conversation>"
 
 
 def _tracker_store(settings: Settings) -> dict[str, Any]:
     if not settings.database_url:
-        return {"type": "SQL", "dialect": "sqlite", "db": str(settings.tracker_db)}
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(settings.tracker_db)}
     url = urlsplit(settings.database_url)
     if not url.scheme.startswith("postgresql"):
         raise SettingsError(f"KYR_DATABASE_URL: Rasa's tracker store needs PostgreSQL here, got {url.scheme!r}")
-    store: dict[str, Any] = {"type": "SQL", "dialect": "postgresql", "url": url.hostname or "127.0.0.1",
+    store: dict[str, Any] = {"type": TRACKER_STORE, "dialect": "postgresql", "url": url.hostname or "127.0.0.1",
                              "port": url.port or 5432, "db": url.path.lstrip("/") or "kyr311"}
     if url.username:
         store["username"] = unquote(url.username)
@@ -49,7 +53,7 @@ def _lock_store(settings: Settings) -> dict[str, Any]:
         return {"type": "in_memory"}
     url = urlsplit(settings.redis_url)
     store: dict[str, Any] = {"type": "redis", "url": url.hostname or "127.0.0.1", "port": url.port or 6379,
-                             "db": int(url.path.lstrip("/") or 0), "key_prefix": "kyr311", "use_ssl": url.scheme == "rediss"}
+                             "db": int(url.path.lstrip("/") or 0), "key_prefix": LOCK_KEY_PREFIX, "use_ssl": url.scheme == "rediss"}
     if url.password:
         store["password"] = unquote(url.password)
     return store
@@ -69,3 +73,27 @@ def write_endpoints(settings: Settings) -> Path:
     with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
         yaml.safe_dump(endpoints(settings), handle, sort_keys=False)
     return path
+
+
+class LockReleaser:
+    """Frees a conversation's Rasa lock in Redis when the instance holding it was killed.
+
+    Rasa queues a conversation's messages behind tickets in its lock; a killed instance
+    leaves its ticket behind, and the instance taking the conversation over would wait for
+    it to expire (TICKET_LOCK_LIFETIME) before answering. The gateway, which saw the
+    instance die, drops the lock before it resends the message.
+    """
+
+    def __init__(self, redis_url: str) -> None:
+        import redis  # Rasa's own dependency; needed only in scaled mode
+
+        self._redis = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
+
+    def release(self, conversation: str) -> bool:
+        """Delete the conversation's lock; False when there was none or Redis did not answer."""
+        import redis
+
+        try:
+            return bool(self._redis.delete(f"{LOCK_KEY_PREFIX}:lock:{conversation}"))
+        except redis.RedisError:
+            return False  # the lock then expires by itself, a few seconds later

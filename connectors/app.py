@@ -23,6 +23,7 @@ from bot.gateway_store import GatewayStore
 from bot.liaisons import LiaisonStore, department_names
 from bot.reports import ReportStore
 from bot.settings import Settings
+from bot.stores import LockReleaser
 from connectors import liaison
 from connectors.chat import bp as chat_bp
 from connectors.health import bp as health_bp
@@ -55,20 +56,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    offers = Offers(max_age_seconds=settings.session_max_age)
+    store = GatewayStore(settings.gateway_url, settings.secret_key)
+    # On a shared database every gateway process must see the buttons any of them offered.
+    offers = Offers(max_age_seconds=settings.session_max_age, store=store if settings.database_url else None)
     content = ContentStore(settings.locales_dir, settings.directory_dir)
-    rasa = RasaClient(settings.rasa_urls, settings.actions_url, settings.rasa_timeout)
-    store = GatewayStore(settings.gateway_db, settings.secret_key)
+    # With several Rasa instances, a killed one's conversation locks (in Redis) are freed at failover.
+    on_dead = LockReleaser(settings.redis_url).release if settings.redis_url and settings.rasa_instances > 1 else None
+    rasa = RasaClient(settings.rasa_urls, settings.actions_url, settings.rasa_timeout, on_dead=on_dead)
     worker = SmsWorker(settings, content, rasa, store, offers, TwilioSender(settings))
     app.extensions["kyr311"] = {
         "settings": settings, "offers": offers, "content": content, "rasa": rasa, "gateway_store": store, "sms_worker": worker,
     }
     if settings.twilio_auth_token:
         worker.start()
-        # The SMS webhook detects the language of a new conversation's first message:
-        # load the detectors now rather than on a resident's message.
-        threading.Thread(target=languages.detect, args=("warm up", list(languages.LANGUAGES)),
-                         kwargs={"nlu_dir": settings.nlu_dir}, daemon=True).start()
+        # The SMS webhook chooses the language of each message: load the segmenters,
+        # detectors and language names now rather than on a resident's message.
+        threading.Thread(target=languages.warm_up, kwargs={"nlu_dir": settings.nlu_dir}, daemon=True).start()
     if settings.widget_origins:
         # Host pages on these origins may call the chat API from the widget; no cookies cross.
         CORS(app, resources={r"/chat/*": {"origins": list(settings.widget_origins)}},

@@ -5,7 +5,9 @@ goes to the same instance every time (rendezvous hashing on its hashed id), so i
 in order on one process. When that instance refuses the connection, the message goes to the
 next one in the conversation's order, and the dead one is skipped for a while. Only a refused
 or broken connection moves a message: a timeout does not, because the first instance may
-still be answering it, and the resident must not get two answers.
+still be answering it, and the resident must not get two answers. When the instance is
+confirmed dead (it refuses a new connection too), `on_dead(sender)` runs first: the gateway
+frees the conversation's lock there, so that the next instance need not wait for it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import requests
@@ -32,12 +34,14 @@ class RasaUnavailable(RuntimeError):
 class RasaClient:
     """Posts one message to Rasa's REST webhook and returns the bot's messages."""
 
-    def __init__(self, base_urls: Sequence[str] | str, actions_url: str, timeout: float, down_seconds: float = DOWN_SECONDS) -> None:
+    def __init__(self, base_urls: Sequence[str] | str, actions_url: str, timeout: float, down_seconds: float = DOWN_SECONDS,
+                 on_dead: Callable[[str], object] | None = None) -> None:
         urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         self.base_urls = [u.rstrip("/") for u in urls]
         self.actions_url = actions_url.rstrip("/")
         self.timeout = timeout
         self.down_seconds = down_seconds
+        self.on_dead = on_dead
         self._down: dict[str, float] = {}
         self._lock = threading.Lock()
         self._http = requests.Session()
@@ -64,6 +68,8 @@ class RasaClient:
                 log.warning("rasa instance unreachable (%s): trying the next one", type(exc).__name__)
                 with self._lock:
                     self._down[url] = time.monotonic() + self.down_seconds
+                if self.on_dead is not None and not self._reachable(url):
+                    self.on_dead(sender)
                 continue
             except requests.RequestException as exc:
                 log.warning("rasa unreachable: %s", type(exc).__name__)
@@ -85,6 +91,16 @@ class RasaClient:
             log.warning("rasa answered with no messages")
             raise RasaUnavailable("no messages")
         return messages
+
+    def _reachable(self, url: str) -> bool:
+        """Does the instance accept a connection at all (a dropped request may come from a live one)?"""
+        try:
+            self._http.get(f"{url}/", timeout=1)
+        except requests.ConnectionError:
+            return False
+        except requests.RequestException:
+            return True  # it accepted the connection and is slow: alive
+        return True
 
     def _answers(self, url: str) -> bool:
         try:

@@ -137,3 +137,12 @@ def test_a_chosen_language_sticks_even_when_the_resident_goes_on_in_english() ->
 
 def test_persian_replies_are_right_to_left() -> None:
     assert languages.direction("fa") == "rtl" and languages.direction("zh-Hant") == "ltr"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("hi", "en"), ("hello", "en"), ("ok", "en"), ("hola", "es"), ("gracias", "es"), ("salamat", "tl"), ("privet", "ru"),
+     ("xin chao", "vi"), ("안녕하세요", "ko")],
+)
+def test_a_first_greeting_too_short_to_tell_gets_the_default_and_a_clear_one_its_language(text: str, expected: str) -> None:
+    assert choose(text, None, ALL, nlu_dir=languages.Path("data/nlu")).lang == expected

@@ -65,7 +65,8 @@ def test_forget_by_phone_removes_the_conversation_records_and_reports_with_that_
     trackers = f"sqlite:///{tmp_path / 'trackers.db'}" if sqlite else database_url
     mine = privacy.conversation_id(SECRET, "sms", PHONE)
     _events(trackers, [(mine, 1.0), (mine, 2.0), ("someone-else", 3.0)])
-    gateway = GatewayStore(tmp_path / "gateway.db", SECRET)
+    gateway_url = f"sqlite:///{tmp_path / 'gateway.db'}" if sqlite else database_url
+    gateway = GatewayStore(gateway_url, SECRET)
     gateway.set_lang(mine, "es")
     gateway.save_pages(mine, ["the rest"])
     gateway.hold("sid-1", {"conversation": mine, "to": PHONE, "text": "hola"})
@@ -80,7 +81,7 @@ def test_forget_by_phone_removes_the_conversation_records_and_reports_with_that_
     assert main(["forget", "--phone", PHONE]) == 0
     assert "Deleted 2 conversation events, 3 SMS gateway records and 1 reports" in capsys.readouterr().out
     assert _senders(trackers) == ["someone-else"]
-    gateway = GatewayStore(tmp_path / "gateway.db", SECRET)
+    gateway = GatewayStore(gateway_url, SECRET)
     assert gateway.lang(mine) is None and gateway.next_page(mine) is None and gateway.waiting() == []
     assert gateway.opted_out(mine)  # STOP is honoured after forgetting
     gateway.close()

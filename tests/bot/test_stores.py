@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from bot.settings import Settings, SettingsError
-from bot.stores import endpoints, write_endpoints
+from bot.stores import TRACKER_STORE, endpoints, write_endpoints
 
 
 def test_the_embedded_default_is_sqlite_in_var_and_in_memory_locks(tmp_path: Path) -> None:
@@ -16,7 +16,7 @@ def test_the_embedded_default_is_sqlite_in_var_and_in_memory_locks(tmp_path: Pat
     path = write_endpoints(settings)
     written = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert written == endpoints(settings)
-    assert written["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "trackers.db")}
+    assert written["tracker_store"] == {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(tmp_path / "trackers.db")}
     assert written["lock_store"] == {"type": "in_memory"}
     assert written["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
     assert path.stat().st_mode & 0o077 == 0  # it may hold a database password
@@ -28,7 +28,7 @@ def test_postgresql_and_redis_with_passwords(tmp_path: Path) -> None:
                                   "KYR_DATABASE_URL": "postgresql://kyr311:p%40ss@db.internal/kyr311",
                                   "KYR_REDIS_URL": "rediss://:secret@cache.internal:6380/1"})
     written = endpoints(settings)
-    assert written["tracker_store"] == {"type": "SQL", "dialect": "postgresql", "url": "db.internal", "port": 5432,
+    assert written["tracker_store"] == {"type": TRACKER_STORE, "dialect": "postgresql", "url": "db.internal", "port": 5432,
                                         "db": "kyr311", "username": "kyr311", "password": "p@ss"}
     assert written["lock_store"] == {"type": "redis", "url": "cache.internal", "port": 6380, "db": 1, "key_prefix": "kyr311",
                                      "use_ssl": True, "password": "secret"}

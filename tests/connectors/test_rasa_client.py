@@ -60,3 +60,26 @@ def test_all_instances_down_is_one_clear_failure_and_health_says_so(two: list[Fa
     with pytest.raises(RasaUnavailable, match="no Rasa instance"):
         client.send("z", "hello", {})
     assert client.health() == {"rasa": False, "actions": False}
+
+
+def test_a_dead_instance_has_its_conversation_released_before_the_next_one_answers(two: list[FakeRasa]) -> None:
+    released: list[tuple[str, int]] = []
+    client = RasaClient([f.url for f in two], two[0].url, timeout=2,
+                        on_dead=lambda sender: released.append((sender, sum(len(f.requests) for f in two))))
+    sender = "conversation-r"
+    preferred = next(f for f in two if f.url == client.order(sender)[0])
+    client.send(sender, "first", {})
+    assert released == []  # alive: nothing to release
+    preferred.close()
+    client.send(sender, "second", {})
+    assert released == [(sender, 1)]  # released before the other instance got the message
+
+
+def test_a_slow_instance_keeps_its_conversation_locked(two: list[FakeRasa]) -> None:
+    released: list[str] = []
+    client = RasaClient([f.url for f in two], two[0].url, timeout=0.3, on_dead=released.append)
+    sender = "conversation-s"
+    next(f for f in two if f.url == client.order(sender)[0]).delay = 1.0
+    with pytest.raises(RasaUnavailable):
+        client.send(sender, "hello", {})
+    assert released == []
