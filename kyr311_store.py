@@ -71,9 +71,12 @@ class CheckpointSQLTrackerStore(SQLTrackerStore):
             sa_event.listen(self.engine, "connect", _sqlite_wal)
             self.sessionmaker = sessionmaker(bind=self.engine)
         # Rasa finds a session's start by (sender_id, type_name, timestamp); it indexes only sender_id.
-        with self.engine.begin() as connection:
-            connection.exec_driver_sql(
-                "CREATE INDEX IF NOT EXISTS kyr311_events_session ON events (sender_id, type_name, timestamp)")
+        try:
+            with self.engine.begin() as connection:
+                connection.exec_driver_sql(
+                    "CREATE INDEX IF NOT EXISTS kyr311_events_session ON events (sender_id, type_name, timestamp)")
+        except sa.exc.DBAPIError:  # another instance created it at the same moment (PostgreSQL may say so)
+            pass
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await super().save(tracker)

@@ -94,3 +94,40 @@ def test_forget_needs_a_whole_number(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     monkeypatch.setenv("KYR_SECRET_KEY", SECRET)
     monkeypatch.setenv("KYR_VAR_DIR", str(tmp_path))
     assert main(["forget", "--phone", "555"]) == 2
+
+
+def test_purge_command_removes_old_conversations_duplicate_records_and_delivered_reports(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("KYR_SECRET_KEY", SECRET)
+    monkeypatch.setenv("KYR_VAR_DIR", str(tmp_path))
+    sqlite = database_url.startswith("sqlite")
+    monkeypatch.setenv("KYR_DATABASE_URL", "" if sqlite else database_url)
+    trackers = f"sqlite:///{tmp_path / 'trackers.db'}" if sqlite else database_url
+    gateway_url = f"sqlite:///{tmp_path / 'gateway.db'}" if sqlite else database_url
+    reports_url = f"sqlite:///{tmp_path / 'reports.db'}" if sqlite else database_url
+    now, old = time.time(), time.time() - 40 * 86400
+    _events(trackers, [("idle", old), ("talking", old), ("talking", now - 60)])
+    gateway = GatewayStore(gateway_url, SECRET)
+    with monkeypatch.context() as clock:
+        clock.setattr(time, "time", lambda: old)
+        gateway.claim(gateway.key("SMold"))
+        gateway.opt_out("stopped-long-ago")
+    gateway.claim(gateway.key("SMnew"))
+    gateway.close()
+    reports = ReportStore(reports_url, SECRET)
+    stale = reports.add(NewReport("enforcement", "agents", "park", None, None, datetime.fromtimestamp(old, timezone.utc)),
+                        now=datetime.fromtimestamp(old, timezone.utc))
+    fresh = reports.add(NewReport("enforcement", "agents", "park", None, None, datetime.now(timezone.utc)))
+    reports.close()
+
+    assert main(["purge", "--older-than", "30"]) == 0
+    assert "Deleted 1 conversations, 1 SMS gateway records and 1 delivered reports" in capsys.readouterr().out
+    assert _senders(trackers) == ["talking"]
+    gateway = GatewayStore(gateway_url, SECRET)
+    assert gateway.claim(gateway.key("SMold")).first  # its duplicate record is gone: the id is new again
+    assert not gateway.claim(gateway.key("SMnew")).first  # a recent one still stops a Twilio retry
+    assert gateway.opted_out("stopped-long-ago")  # STOP is never purged
+    gateway.close()
+    reports = ReportStore(reports_url, SECRET)
+    assert reports.get(stale.code) is None and reports.get(fresh.code) is not None
+    reports.close()

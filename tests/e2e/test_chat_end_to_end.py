@@ -7,7 +7,9 @@ after training; skipped elsewhere when no model for the current inputs exists.
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,8 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
+from bot.content_store import ContentStore
+from bot.messages import answer
 from tests.conftest import PUBLIC_URL, TWILIO_TOKEN
 from tests.e2e.conftest import restart_actions
 
@@ -209,3 +213,34 @@ def test_action_server_down_gives_the_fallback_then_healthz_fails(stack) -> None
     assert "888-624-4752" in message["text"]
     assert requests.get(f"{url}/healthz", timeout=10).status_code == 503
     restart_actions(stack)  # the stack is shared with the other end-to-end modules
+
+
+def test_a_frozen_action_server_gives_the_fallback_in_the_residents_language_within_twilios_15_seconds(stack) -> None:  # type: ignore[no-untyped-def]
+    """The action server stops answering (SIGSTOP: it accepts connections and never replies).
+    The web chat gets the fallback in Spanish, and an SMS a holding text in Spanish, each
+    well within the 15 s Twilio waits; once the server is back, the SMS is answered, once."""
+    settings, twilio = stack["settings"], stack["twilio"]
+    catalog = ContentStore(settings.locales_dir, settings.directory_dir).get()
+    phone, sent_before = "+13105550188", len(stack["twilio"].sent)
+    actions = stack["processes"][0]
+    actions.send_signal(signal.SIGSTOP)
+    try:
+        token = requests.post(f"{stack['url']}/chat/sessions", timeout=10).json()["session"]
+        started = time.monotonic()
+        response = requests.post(f"{stack['url']}/chat/sessions/{token}/messages", json={"text": "necesito un abogado gratis"},
+                                 timeout=30)
+        chat_seconds = time.monotonic() - started
+        started = time.monotonic()
+        texts = sms(stack, phone, "necesito un abogado gratis por favor", "SM" + "f" * 32)
+        sms_seconds = time.monotonic() - started
+    finally:
+        actions.send_signal(signal.SIGCONT)
+    assert response.status_code == 503 and chat_seconds < 15, (response.status_code, chat_seconds)
+    [message] = response.json()["messages"]
+    assert (message["lang"], message["topic"]) == ("es", "system.unavailable") and "888-624-4752" in message["text"]
+    assert texts == [answer(catalog, "sms.holding", "es", "sms")["text"]] and sms_seconds < 15, (texts, sms_seconds)
+    twilio.wait_for(sent_before + 1, timeout=60)
+    time.sleep(6)  # the retry loop runs every 5 s: a second text would come by now
+    late = [m for m in twilio.sent[sent_before:] if m["To"] == phone]
+    assert len(late) == 1 and late[0]["Body"] != answer(catalog, "system.unavailable", "es", "sms")["text"], late
+    assert "abogado" in late[0]["Body"].lower() or "legal" in late[0]["Body"].lower(), late
