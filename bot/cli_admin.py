@@ -25,9 +25,9 @@ def _read_password(from_stdin: bool) -> str | None:
 
 
 def liaison(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.liaisons import AccountError, LiaisonStore, database_url, department_names
+    from bot.liaisons import AccountError, LiaisonStore, department_names
 
-    store = LiaisonStore(database_url(settings))
+    store = LiaisonStore(settings.reports_url)
     try:
         if args.liaison_command == "list":
             for account in store.accounts():

@@ -197,7 +197,11 @@ def _load_locale(path: Path, source: LocaleContent | None) -> LocaleContent:
             raise ContentError(f"{_where(path, key)} [{locale}] {key}: a label must be non-empty text")
         labels[key] = text.strip()
         if isinstance(raw, dict):
-            versions[key] = str(raw.get("source_version", ""))
+            version = raw.get("source_version", "")
+            if not isinstance(version, str):  # an unquoted all-digit hash, 123456789012, is a number to YAML
+                raise ContentError(f"{_where(path, key)} [{locale}] {key}: source_version must be text "
+                                   "(run 'kyr311 content stamp')")
+            versions[key] = version
     return LocaleContent(locale, path, answers, labels, versions)
 
 

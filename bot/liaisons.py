@@ -37,8 +37,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from bot.settings import Settings
-
 __all__ = [
     "LOCKOUT",
     "MAX_FAILURES",
@@ -48,7 +46,6 @@ __all__ = [
     "AccountError",
     "Liaison",
     "LiaisonStore",
-    "database_url",
     "department_names",
 ]
 
@@ -102,11 +99,6 @@ class Account:
     created_at: datetime
     disabled: bool
     locked: bool
-
-
-def database_url(settings: Settings) -> str:
-    """The reports database, shared by the liaison accounts: KYR_DATABASE_URL, else SQLite in var/."""
-    return settings.database_url or f"sqlite:///{settings.var_dir / 'reports.db'}"
 
 
 def department_names(directory_dir: Path) -> dict[str, str] | None:

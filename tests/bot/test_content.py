@@ -192,3 +192,10 @@ def test_web_address_typed_into_an_answer_is_refused(content_dirs, address: str)
     edit(locales / "es.yml", "De nada. ¿Algo más?", f"De nada. Vea {address}")
     with pytest.raises(ContentError, match=r"conversation\.thank \(sms\): a web address is typed into the text"):
         load_catalog(locales, directory)
+
+
+def test_a_label_version_that_yaml_reads_as_a_number_is_refused(content_dirs) -> None:  # type: ignore[no-untyped-def]
+    locales, directory = content_dirs
+    edit(locales / "es.yml", "    source_version: b0d976e3ea88\n", "    source_version: 123456789012\n")
+    with pytest.raises(ContentError, match=r"\[es\] widget\.title: source_version must be text"):
+        load_catalog(locales, directory)

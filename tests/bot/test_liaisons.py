@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot import liaisons
-from bot.liaisons import LOCKOUT, MAX_FAILURES, AccountError, Liaison, LiaisonStore, database_url, department_names
+from bot.liaisons import LOCKOUT, MAX_FAILURES, AccountError, Liaison, LiaisonStore, department_names
 from bot.settings import Settings
 
 PASSWORD = "correct horse battery staple"
@@ -147,8 +147,8 @@ def test_department_names_read_both_shapes_of_departments_yml(tmp_path: Path) ->
     assert department_names(tmp_path) == {"harbor": "Port of Los Angeles"}
 
 
-def test_database_url_defaults_to_sqlite_in_var(tmp_path: Path) -> None:
+def test_accounts_live_in_the_reports_database_sqlite_in_var_by_default(tmp_path: Path) -> None:
     settings = Settings.from_env({"KYR_SECRET_KEY": "k" * 32, "KYR_VAR_DIR": str(tmp_path)})
-    assert database_url(settings) == f"sqlite:///{tmp_path}/reports.db"
+    assert settings.reports_url == f"sqlite:///{tmp_path}/reports.db"
     pg = Settings.from_env({"KYR_SECRET_KEY": "k" * 32, "KYR_DATABASE_URL": "postgresql://u@db/kyr"})
-    assert database_url(pg) == "postgresql://u@db/kyr"
+    assert pg.reports_url == "postgresql://u@db/kyr"

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from bot.liaisons import LOCKOUT, MAX_FAILURES, LiaisonStore, database_url
+from bot.liaisons import LOCKOUT, MAX_FAILURES, LiaisonStore
 from bot.reports import NewReport, Report, ReportStore
 from bot.settings import Settings
 from connectors.app import create_app
@@ -59,8 +59,8 @@ def settings(tmp_path: Any) -> Settings:
 def _stores(app: Flask, settings: Settings, clock: Clock) -> LiaisonStore:
     """A fresh database for this test, with a clock the tests move and a cheap scrypt cost."""
     ext = app.extensions["kyr311"]
-    ext["reports"] = ReportStore(database_url(settings), SECRET)
-    ext["liaisons"] = liaisons = LiaisonStore(database_url(settings), now=clock, hash_method=FAST)
+    ext["reports"] = ReportStore(settings.reports_url, SECRET)
+    ext["liaisons"] = liaisons = LiaisonStore(settings.reports_url, now=clock, hash_method=FAST)
     return liaisons
 
 
