@@ -194,7 +194,9 @@ def test_an_instance_killed_under_load_loses_no_message_and_sends_no_second_repl
     threads += [threading.Thread(target=visitor, args=(t,)) for t in tokens]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + 120
     while sum(map(len, sms_replies.values())) + sum(map(len, web_replies.values())) < 8:
+        assert time.monotonic() < deadline and any(t.is_alive() for t in threads), (sms_replies, web_replies)
         time.sleep(0.05)  # mid-burst: some conversations are between messages, others waiting on Rasa
     victim.kill()
     for thread in threads:
