@@ -24,9 +24,9 @@ from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
-from sqlalchemy import event as sa_event
 from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import QueuePool
+
+from bot.database import open_engine
 
 __all__ = ["CheckpointSQLTrackerStore", "checkpoint_events"]
 
@@ -47,13 +47,6 @@ def checkpoint_events(tracker: DialogueStateTracker, domain: Domain) -> list[Eve
     return events
 
 
-def _sqlite_wal(connection: Any, _record: Any) -> None:
-    cursor = connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
 class CheckpointSQLTrackerStore(SQLTrackerStore):
     """SQLTrackerStore that starts a long session afresh, carrying its state over."""
 
@@ -65,10 +58,9 @@ class CheckpointSQLTrackerStore(SQLTrackerStore):
             # (SQLAlchemy's default for files); keep them open instead, with a write-ahead log
             # synced at checkpoints rather than at every turn's commit (a crashed process loses
             # nothing; a power cut may lose the last turns).
-            url = self.engine.url
+            url = str(self.engine.url)
             self.engine.dispose()
-            self.engine = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
-            sa_event.listen(self.engine, "connect", _sqlite_wal)
+            self.engine = open_engine(url, keep_open=True)
             self.sessionmaker = sessionmaker(bind=self.engine)
         # Rasa finds a session's start by (sender_id, type_name, timestamp); it indexes only sender_id.
         try:

@@ -32,17 +32,16 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError
-from sqlalchemy.pool import QueuePool, StaticPool
 
+from bot.database import open_engine
 from bot.gateway_model import Claim, Held, deliveries, held, languages, metadata, more_pages, offers, opt_outs
 
 __all__ = ["Claim", "GatewayStore", "Held"]
@@ -54,19 +53,8 @@ class GatewayStore:
     """Thread-safe access to the gateway's state; several processes may share one database."""
 
     def __init__(self, url: str, secret: str) -> None:
-        parsed = make_url(url)
-        self._sqlite = parsed.get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"future": True}
-        if self._sqlite:
-            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            if not parsed.database or parsed.database == ":memory:":
-                options["poolclass"] = StaticPool  # one shared in-memory database, for doctests
-            else:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-                options["poolclass"] = QueuePool  # keep connections open: the gateway calls the store several times a message
-        else:
-            options["pool_pre_ping"] = True
-        self._engine = sa.create_engine(parsed, **options)
+        self._engine = open_engine(url, keep_open=True)  # the gateway uses the store several times a message
+        self._sqlite = self._engine.dialect.name == "sqlite"
         if self._sqlite:
             sa.event.listen(self._engine, "connect", _sqlite_connect)
             sa.event.listen(self._engine, "begin", _sqlite_begin)
@@ -288,12 +276,6 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy's recipe: the driver must not open transactions itself (it would not before a
     # SELECT), so that `_sqlite_begin` decides when and how each one begins.
     dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    # WAL with NORMAL sync survives a crashed process (not a power cut) without an fsync a write.
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -31,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, create_engine, event, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import Boolean, Column, DateTime, Integer, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from bot.database import open_engine
 
 __all__ = [
     "LOCKOUT",
@@ -135,25 +135,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _engine(database_url: str) -> Engine:
-    url = make_url(database_url)
-    if url.get_backend_name() != "sqlite":
-        return create_engine(url, future=True, pool_pre_ping=True)
-    options: dict[str, Any] = {"future": True, "connect_args": {"check_same_thread": False, "timeout": 30}}
-    if not url.database or url.database == ":memory:":
-        options["poolclass"] = StaticPool  # one shared in-memory database, for doctests
-    else:
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **options)
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(connection: Any, _record: Any) -> None:
-        connection.execute("PRAGMA journal_mode=WAL")
-        connection.execute("PRAGMA busy_timeout=30000")
-
-    return engine
-
-
 class LiaisonStore:
     """Liaison accounts and their sign-in sessions.
 
@@ -162,7 +143,7 @@ class LiaisonStore:
 
     def __init__(self, database_url: str, *, now: Callable[[], datetime] = _utcnow,
                  session_lifetime: timedelta = SESSION_LIFETIME, hash_method: str = "scrypt") -> None:
-        self._engine = _engine(database_url)
+        self._engine = open_engine(database_url)
         self._hash_method = hash_method
         self._now = now
         self.session_lifetime = session_lifetime

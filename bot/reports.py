@@ -33,10 +33,9 @@ from typing import Any
 import sqlalchemy as sa
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.pool import StaticPool
 
+from bot.database import open_engine
 from bot.report_model import (
     _KEY,
     CHANNELS,
@@ -102,18 +101,8 @@ class ReportStore:
     """Reports and their delivery outbox in one SQL database (thread-safe; several processes may share it)."""
 
     def __init__(self, database_url: str, secret_key: str) -> None:
-        url = make_url(database_url)
-        self._sqlite = url.get_backend_name() == "sqlite"
-        options: dict[str, Any] = {"future": True}
-        if self._sqlite:
-            options["connect_args"] = {"check_same_thread": False, "timeout": 30}
-            if not url.database or url.database == ":memory:":
-                options["poolclass"] = StaticPool  # one shared in-memory database, for tests and doctests
-        else:
-            options["pool_pre_ping"] = True
-        self._engine = sa.create_engine(url, **options)
-        if self._sqlite:
-            sa.event.listen(self._engine, "connect", _sqlite_pragmas)
+        self._engine = open_engine(database_url)
+        self._sqlite = self._engine.dialect.name == "sqlite"
         self._secret = secret_key.encode()
         self._fernet = Fernet(base64.urlsafe_b64encode(hashlib.sha256(b"kyr311.reports:" + self._secret).digest()))
         self._ready = False
@@ -293,10 +282,3 @@ class ReportStore:
     def close(self) -> None:
         self._engine.dispose()
 
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()

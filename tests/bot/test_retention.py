@@ -39,6 +39,18 @@ def _senders(url: str) -> list[str]:
     return senders
 
 
+def _kyr311_env(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, str, str]:
+    """Point the kyr311 command at SQLite files in tmp_path, or at the PostgreSQL database;
+    return the URLs of the trackers, the SMS gateway's state and the reports."""
+    monkeypatch.setenv("KYR_SECRET_KEY", SECRET)
+    monkeypatch.setenv("KYR_VAR_DIR", str(tmp_path))
+    if not database_url.startswith("sqlite"):
+        monkeypatch.setenv("KYR_DATABASE_URL", database_url)
+        return database_url, database_url, database_url
+    monkeypatch.setenv("KYR_DATABASE_URL", "")
+    return f"sqlite:///{tmp_path / 'trackers.db'}", f"sqlite:///{tmp_path / 'gateway.db'}", f"sqlite:///{tmp_path / 'reports.db'}"
+
+
 def test_purge_removes_only_idle_conversations(database_url: str) -> None:
     now = time.time()
     _events(database_url, [("old", now - 40 * 86400), ("old", now - 35 * 86400), ("recent", now - 40 * 86400), ("recent", now - 60)])
@@ -58,21 +70,16 @@ def test_a_store_without_events_yet_is_left_alone(tmp_path: Path) -> None:
 
 def test_forget_by_phone_removes_the_conversation_records_and_reports_with_that_contact(
         database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("KYR_SECRET_KEY", SECRET)
-    monkeypatch.setenv("KYR_VAR_DIR", str(tmp_path))
-    sqlite = database_url.startswith("sqlite")
-    monkeypatch.setenv("KYR_DATABASE_URL", "" if sqlite else database_url)
-    trackers = f"sqlite:///{tmp_path / 'trackers.db'}" if sqlite else database_url
+    trackers, gateway_url, reports_url = _kyr311_env(database_url, tmp_path, monkeypatch)
     mine = privacy.conversation_id(SECRET, "sms", PHONE)
     _events(trackers, [(mine, 1.0), (mine, 2.0), ("someone-else", 3.0)])
-    gateway_url = f"sqlite:///{tmp_path / 'gateway.db'}" if sqlite else database_url
     gateway = GatewayStore(gateway_url, SECRET)
     gateway.set_lang(mine, "es")
     gateway.save_pages(mine, ["the rest"])
     gateway.hold("sid-1", {"conversation": mine, "to": PHONE, "text": "hola"})
     gateway.opt_out(mine)
     gateway.close()
-    reports = ReportStore(database_url if not sqlite else f"sqlite:///{tmp_path / 'reports.db'}", SECRET)
+    reports = ReportStore(reports_url, SECRET)
     when = datetime.now(timezone.utc)
     kept = reports.add(NewReport("enforcement", "agents", "park", None, None, when, contact="someone@example.org"))
     gone = reports.add(NewReport("enforcement", "agents", "park", None, None, when, contact="text me at 213-555-0147"))
@@ -85,7 +92,7 @@ def test_forget_by_phone_removes_the_conversation_records_and_reports_with_that_
     assert gateway.lang(mine) is None and gateway.next_page(mine) is None and gateway.waiting() == []
     assert gateway.opted_out(mine)  # STOP is honoured after forgetting
     gateway.close()
-    reports = ReportStore(database_url if not sqlite else f"sqlite:///{tmp_path / 'reports.db'}", SECRET)
+    reports = ReportStore(reports_url, SECRET)
     assert reports.get(gone.code) is None and reports.get(kept.code) is not None
     reports.close()
 
@@ -98,13 +105,7 @@ def test_forget_needs_a_whole_number(monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 def test_purge_command_removes_old_conversations_duplicate_records_and_delivered_reports(
         database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("KYR_SECRET_KEY", SECRET)
-    monkeypatch.setenv("KYR_VAR_DIR", str(tmp_path))
-    sqlite = database_url.startswith("sqlite")
-    monkeypatch.setenv("KYR_DATABASE_URL", "" if sqlite else database_url)
-    trackers = f"sqlite:///{tmp_path / 'trackers.db'}" if sqlite else database_url
-    gateway_url = f"sqlite:///{tmp_path / 'gateway.db'}" if sqlite else database_url
-    reports_url = f"sqlite:///{tmp_path / 'reports.db'}" if sqlite else database_url
+    trackers, gateway_url, reports_url = _kyr311_env(database_url, tmp_path, monkeypatch)
     now, old = time.time(), time.time() - 40 * 86400
     _events(trackers, [("idle", old), ("talking", old), ("talking", now - 60)])
     gateway = GatewayStore(gateway_url, SECRET)
