@@ -105,7 +105,7 @@ function done(summary, latency, requests)
     bad_total + e.connect + e.read + e.write + e.timeout, wrapped_total))
 end
 """
-TARGETS = {  # path pattern, content type, what a real answer contains, what it must not
+TARGETS = {  # content type, what a real answer contains, what it must not contain
     "plain": ("application/json", "[", ""),  # the plain bot has nothing to say to some messages: still a reply
     "sms": ("application/x-www-form-urlencoded", "<Message>", ""),
     "chat": ("application/json", '"topic"', "system.unavailable"),
